@@ -1,0 +1,84 @@
+"""The `picus` command: serve the API, manage the schema.
+
+Configuration is read and validated here, once, before anything starts; a bad value
+ends the command with one line on stderr and exit status 2.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from picus.config import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `picus` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"picus: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    result: int = args.run(settings, args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="picus", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP service under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, help="worker processes")
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply pending Alembic migrations")
+    upgrade.set_defaults(run=_db_upgrade)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if settings.embedded:
+        _upgrade(settings)
+    uvicorn.run(
+        "picus.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    _upgrade(settings)
+    return 0
+
+
+def _upgrade(settings: Settings) -> None:
+    from picus.storage import schema
+    from picus.storage.engine import create_engine
+
+    engine = create_engine(settings)
+    try:
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Settings, read from the environment once at start-up and validated there.
+
+A bad value stops start-up with one clear line (see `picus.cli`), never a traceback
+in the middle of a request.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_SQLITE_PATH = Path("var") / "picus.sqlite3"
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=3600)]
+
+
+class ConfigError(Exception):
+    """The environment holds a value Picus cannot run with."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PICUS_", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_URL", "PICUS_DATABASE_URL"),
+        description="SQLAlchemy URL; empty means the embedded SQLite file.",
+    )
+    sqlite_path: Path = Field(default=DEFAULT_SQLITE_PATH)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_json_depth: int = Field(default=100, ge=1, le=200)
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_max_overflow: int = Field(default=5, ge=0, le=100)
+    db_pool_timeout: PositiveSeconds = 2.0
+    db_connect_timeout: int = Field(default=3, ge=1, le=60)
+    db_statement_timeout: PositiveSeconds = 5.0
+    retry_after: int = Field(default=5, ge=1, le=3600)
+    validate_responses: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _must_parse(cls, value: str) -> str:
+        if value:
+            try:
+                make_url(value).get_dialect()
+            except Exception as exc:  # ArgumentError or NoSuchModuleError; keep their words
+                raise ValueError(f"not a usable database URL ({exc})") from None
+        return value
+
+    @property
+    def url(self) -> URL:
+        """The database to use: DATABASE_URL, or the embedded SQLite file."""
+        if self.database_url:
+            return make_url(self.database_url)
+        return make_url(f"sqlite:///{self.sqlite_path}")
+
+    @property
+    def embedded(self) -> bool:
+        """True on the zero-setup SQLite default."""
+        return self.url.get_backend_name() == "sqlite"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus explicit overrides); raise ConfigError with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.lower() == "database_url" or field.isupper():
+        return field.upper()
+    return f"PICUS_{field.upper()}"

@@ -1,0 +1,117 @@
+"""Shared fixtures: every storage and API test runs on a real PostgreSQL and on SQLite.
+
+PostgreSQL comes from pytest-postgresql, which starts a throwaway cluster with the
+machine's own pg_ctl (through tests/support/pg_ctl_as_postgres, so it also works as
+root). One database per session is migrated with Alembic; each test starts empty.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from connexion import FlaskApp
+from pytest_postgresql import factories
+from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy.engine import URL, Engine
+from starlette.testclient import TestClient
+
+from picus.app import create_app
+from picus.config import Settings, load_settings
+from picus.storage import schema
+from picus.storage.engine import create_engine
+from picus.storage.items import ItemStore
+
+postgresql_proc = factories.postgresql_proc()
+
+BACKENDS = ["postgresql", "sqlite"]
+
+
+@pytest.fixture(scope="session")
+def pg_url(postgresql_proc: PostgreSQLExecutor) -> Iterator[URL]:
+    """A migrated PostgreSQL database for the whole session."""
+    proc = postgresql_proc
+    with DatabaseJanitor(
+        user=proc.user,
+        host=proc.host,
+        port=proc.port,
+        dbname="picus",
+        version=proc.version,
+        password=proc.password,
+    ):
+        url = URL.create(
+            "postgresql+psycopg2",
+            username=proc.user,
+            password=proc.password or None,
+            host=proc.host,
+            port=proc.port,
+            database="picus",
+        )
+        _migrate(load_settings(database_url=url.render_as_string(hide_password=False)))
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file for the whole session."""
+    path = tmp_path_factory.mktemp("sqlite") / "picus.sqlite3"
+    _migrate(load_settings(database_url="", sqlite_path=path))
+    return path
+
+
+def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings for an empty database on each backend, with response validation on."""
+    if request.param == "postgresql":
+        url: URL = request.getfixturevalue("pg_url")
+        overrides: dict[str, object] = {"database_url": url.render_as_string(hide_password=False)}
+    else:
+        overrides = {"database_url": "", "sqlite_path": request.getfixturevalue("sqlite_path")}
+    settings = load_settings(validate_responses=True, **overrides)
+    _empty(settings)
+    return settings
+
+
+def _empty(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM items"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on the test database, disposed after the test."""
+    engine = create_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> ItemStore:
+    """Storage on the test database."""
+    return ItemStore(engine)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FlaskApp:
+    """The Connexion app on the test database, validating requests and responses."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FlaskApp) -> Iterator[TestClient]:
+    """An HTTP client talking to the app in-process (lifespan included)."""
+    with app.test_client() as client:
+        yield client
