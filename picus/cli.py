@@ -5,8 +5,10 @@ ends the command with one line on stderr and exit status 2.
 """
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from picus.config import ConfigError, Settings, load_settings
 
@@ -54,6 +56,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if settings.embedded:
         _upgrade(settings)
+    # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal so the exit
+    # status would say "killed". A requested stop is a success: this handler turns that
+    # re-raised signal into a normal return, and so exit status 0.
+    signal.signal(signal.SIGTERM, _ignore_signal)
     uvicorn.run(
         "picus.asgi:app",
         host=args.host,
@@ -62,6 +68,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=True,
     )
     return 0
+
+
+def _ignore_signal(_signum: int, _frame: FrameType | None) -> None:
+    """Handler for the SIGTERM uvicorn re-raises after its graceful shutdown."""
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:

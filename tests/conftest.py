@@ -22,6 +22,7 @@ from picus.config import Settings, load_settings
 from picus.storage import schema
 from picus.storage.engine import create_engine
 from picus.storage.items import ItemStore
+from tests.support.servers import LiveServer
 
 postgresql_proc = factories.postgresql_proc()
 
@@ -115,3 +116,18 @@ def client(app: FlaskApp) -> Iterator[TestClient]:
     """An HTTP client talking to the app in-process (lifespan included)."""
     with app.test_client() as client:
         yield client
+
+
+@pytest.fixture
+def pg_env(pg_url: URL) -> dict[str, str]:
+    """Environment for a `picus` process on the (emptied) session PostgreSQL database."""
+    database_url = pg_url.render_as_string(hide_password=False)
+    _empty(load_settings(database_url=database_url))
+    return {"DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def live_server(pg_env: dict[str, str], tmp_path: Path) -> Iterator[LiveServer]:
+    """A real `picus serve` (one worker) on a loopback port, on PostgreSQL."""
+    with LiveServer(pg_env, log_path=tmp_path / "server.log") as server:
+        yield server

@@ -1,0 +1,97 @@
+"""Run `picus serve` for real, on a loopback port, the way an operator would.
+
+Used by tests that need a real server process (uvicorn, workers, signals, Nginx in front).
+Processes are stopped by their own PID, never by name.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+PICUS = Path(sys.executable).with_name("picus")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_serving(
+    url: str, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll `url` until it answers at all (any status), or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing answered at {url} within {timeout} s")
+
+
+class LiveServer:
+    """`picus serve` in a subprocess; a context manager that starts and stops it."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        workers: int = 1,
+        port: int | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "LiveServer":
+        """Start the server and wait until /healthz answers."""
+        command = [str(PICUS), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
+        output = self.log_path.open("wb") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT
+        )
+        wait_until_serving(f"{self.url}/healthz", process=self.process)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM the server (by PID), wait for it, and return its exit status."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
