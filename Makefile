@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt clean
+.PHONY: run test lint lint-python fmt clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,11 @@ run: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-## lint: ruff (lint + format check) and mypy
-lint: $(STAMP)
+## lint: every linter; each area adds its own lint-* target as a prerequisite here
+lint: lint-python
+
+## lint-python: ruff (lint + format check) and mypy
+lint-python: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
