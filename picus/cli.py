@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service under uvicorn")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
-    serve.add_argument("--workers", type=_positive, default=1, help="worker processes")
+    serve.add_argument(
+        "--workers", type=_positive, help="worker processes (default: PICUS_WORKERS, else 1)"
+    )
     serve.set_defaults(run=_serve)
 
     db = commands.add_parser("db", help="database schema")
@@ -64,7 +66,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "picus.asgi:app",
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=args.workers or settings.workers,
         proxy_headers=True,
     )
     return 0

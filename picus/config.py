@@ -7,7 +7,7 @@ in the middle of a request.
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     db_statement_timeout: PositiveSeconds = 5.0
     retry_after: int = Field(default=5, ge=1, le=3600)
     validate_responses: bool = False
+    workers: int = Field(default=1, ge=1, le=64, description="`picus serve` worker processes.")
+    database_password_file: Path | None = Field(
+        default=None,
+        description="File holding the database password (a container secret), merged into "
+        "DATABASE_URL so the URL itself never carries it.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -53,17 +59,44 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a usable database URL ({exc})") from None
         return value
 
+    @field_validator("database_password_file")
+    @classmethod
+    def _must_be_a_usable_secret(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        database_url = info.data.get("database_url", "")
+        if not database_url:
+            raise ValueError("needs DATABASE_URL (the embedded SQLite file has no password)")
+        if make_url(database_url).password is not None:
+            raise ValueError("DATABASE_URL already has a password; set only one of the two")
+        _read_secret(value)  # fail at start-up, not at the first connection
+        return value
+
     @property
     def url(self) -> URL:
-        """The database to use: DATABASE_URL, or the embedded SQLite file."""
-        if self.database_url:
-            return make_url(self.database_url)
-        return make_url(f"sqlite:///{self.sqlite_path}")
+        """The database to use: DATABASE_URL (plus the password file), or embedded SQLite."""
+        if not self.database_url:
+            return make_url(f"sqlite:///{self.sqlite_path}")
+        url = make_url(self.database_url)
+        if self.database_password_file is not None:
+            url = url.set(password=_read_secret(self.database_password_file))
+        return url
 
     @property
     def embedded(self) -> bool:
         """True on the zero-setup SQLite default."""
         return self.url.get_backend_name() == "sqlite"
+
+
+def _read_secret(path: Path) -> str:
+    """A secret file's text without trailing newlines, as the postgres image reads its own."""
+    try:
+        secret = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path} ({exc.__class__.__name__})") from None
+    if not secret:
+        raise ValueError(f"{path} is empty")
+    return secret
 
 
 def load_settings(**overrides: object) -> Settings:
