@@ -7,7 +7,6 @@ from sqlalchemy.pool import QueuePool
 
 from picus.storage import ItemNotFound, UnstorableDocument
 from picus.storage.items import ItemStore
-from picus.storage.tables import items
 from tests.support.json_values import same_json_value
 
 FIDELITY_CASES = [
@@ -99,7 +98,3 @@ def test_nul_in_a_string_is_unstorable_on_postgresql_only(store: ItemStore) -> N
         assert store.page(0, 10) == ([], False)
     else:
         assert same_json_value(store.get(store.create(document)).data_json, document)
-
-
-def test_the_table_has_the_expected_columns() -> None:
-    assert [c.name for c in items.columns] == ["id", "data", "created_at", "updated_at"]
