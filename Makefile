@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint lint-python fmt clean
+.PHONY: run test lint lint-python lint-spec client fmt clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./clients/python
 	touch $(STAMP)
 
 ## run: serve Picus on http://127.0.0.1:8000 (embedded SQLite unless DATABASE_URL is set)
@@ -21,13 +22,41 @@ test: lint
 	$(BIN)/pytest
 
 ## lint: every linter; each area adds its own lint-* target as a prerequisite here
-lint: lint-python
+lint: lint-python lint-spec
 
 ## lint-python: ruff (lint + format check) and mypy
 lint-python: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## client: regenerate the typed Python SDK in clients/python from openapi/picus.yaml
+client: $(STAMP)
+	$(GENERATE_CLIENT) --overwrite --output-path clients/python
+
+# openapi-python-client (pinned in pyproject) runs the venv's ruff as a post hook.
+GENERATE_CLIENT = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate \
+	--path openapi/picus.yaml --meta uv --config clients/python/openapi-python-client.yaml \
+	--fail-on-warning
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+# Files in clients/python that are not generated: its config, and caches left by tools.
+CLIENT_NOT_GENERATED := -x openapi-python-client.yaml -x __pycache__ -x .ruff_cache \
+	-x .mypy_cache -x .pytest_cache -x '*.egg-info'
+
+$(SPECTRAL): tools/spectral/package-lock.json
+	cd tools/spectral && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(SPECTRAL)
+
+## lint-spec: the spec is valid OpenAPI 3.0, passes Spectral, and clients/python matches it
+lint-spec: $(STAMP) $(SPECTRAL)
+	$(BIN)/openapi-spec-validator openapi/picus.yaml
+	$(SPECTRAL) lint --ruleset tools/spectral/.spectral.yaml --fail-severity=warn openapi/picus.yaml
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GENERATE_CLIENT) --output-path "$$tmp/client" >/dev/null && \
+	{ diff -rq $(CLIENT_NOT_GENERATED) clients/python "$$tmp/client" || { \
+		echo "clients/python is out of date with openapi/picus.yaml: run 'make client'" >&2; \
+		exit 1; }; } && \
+	echo "clients/python is up to date with openapi/picus.yaml"
 
 ## fmt: apply ruff's formatting and safe fixes
 fmt: $(STAMP)
