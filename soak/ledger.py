@@ -1,0 +1,80 @@
+"""What Picus acknowledged, item by item, and what each item may hold now.
+
+Each item is written by one client thread only, so its history is a sequence. An
+acknowledged write (201, 200, 204) makes the item's state certain; a write that got no
+answer, or a 502/503 after its retries, may or may not have happened, so the item may hold
+the old or the new state until something acknowledged (or a read) settles it.
+"""
+
+import threading
+from dataclasses import dataclass, field
+
+DELETED = object()  # the state of an item that is gone
+
+
+@dataclass
+class ItemRecord:
+    """One item: the states it may be in (one when certain), and what was acknowledged."""
+
+    item_id: int
+    possible: list[object]
+    acknowledged_writes: int = 1  # the create
+
+    @property
+    def certain(self) -> bool:
+        """True when exactly one state is possible."""
+        return len(self.possible) == 1
+
+    def may_be(self, state: object) -> bool:
+        """True if `state` (a document, or DELETED) is one this item may be in."""
+        return any(_same(state, candidate) for candidate in self.possible)
+
+    def settle(self, state: object) -> None:
+        """An acknowledged write or a read fixed the state."""
+        self.possible = [state]
+
+    def maybe(self, state: object) -> None:
+        """A write with no acknowledgement: the item may now be in `state` too."""
+        if not self.may_be(state):
+            self.possible.append(state)
+
+
+@dataclass
+class Ledger:
+    """Every item an acknowledged create produced, and the writes lost (must stay empty)."""
+
+    items: dict[int, ItemRecord] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+    unacknowledged_creates: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def created(self, item_id: int, document: object) -> ItemRecord:
+        """A 201: this id now holds `document`."""
+        record = ItemRecord(item_id, [document])
+        with self._lock:
+            if item_id in self.items:
+                self.lost.append(f"id {item_id} was acknowledged twice as a new item")
+            self.items[item_id] = record
+        return record
+
+    def create_unacknowledged(self) -> None:
+        """A create that never got its 201 (retries exhausted): not a promise, not checked."""
+        with self._lock:
+            self.unacknowledged_creates += 1
+
+    def lose(self, what: str) -> None:
+        """An acknowledged write is not there (a read or the final check saw otherwise)."""
+        with self._lock:
+            self.lost.append(what)
+
+    @property
+    def acknowledged_writes(self) -> int:
+        """Creates, updates and deletes that were acknowledged."""
+        with self._lock:
+            return sum(record.acknowledged_writes for record in self.items.values())
+
+
+def _same(left: object, right: object) -> bool:
+    if left is DELETED or right is DELETED:
+        return left is right
+    return left == right and type(left) is type(right)
