@@ -10,12 +10,13 @@ import importlib
 import json
 import pkgutil
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import picus_client.api
-from picus_client import Client
+from picus_client import AuthenticatedClient, Client
 from picus_client.api.items import picus_handlers_items_create_item as create_item
 from picus_client.api.items import picus_handlers_items_delete_item as delete_item
 from picus_client.api.items import picus_handlers_items_get_item as get_item
@@ -24,6 +25,7 @@ from picus_client.api.items import picus_handlers_items_replace_item as replace_
 from picus_client.models import Created, Item, Problem
 from picus_client.types import Response
 
+from picus.apikeys import new_key
 from tests.support.json_values import same_json_value
 from tests.support.servers import LiveServer
 
@@ -178,6 +180,27 @@ def test_errors_come_back_as_typed_problems(sdk: Client) -> None:
     everything = list_items.sync(client=sdk)
     assert isinstance(everything, list)
     assert [item.id for item in everything] == [item_id]
+
+
+def test_api_keys(pg_env: dict[str, str], tmp_path: Path) -> None:
+    """With keys configured: no key is 401, a read key cannot write (403), a write key can."""
+    read_key, read_entry = new_key("read")
+    write_key, write_entry = new_key("write")
+    env = {**pg_env, "PICUS_API_KEYS": f"{read_entry.line()},{write_entry.line()}"}
+    with LiveServer(env, log_path=tmp_path / "server.log") as server:
+        url = f"{server.url}/picus"
+        timeout = httpx.Timeout(10.0)
+        with (
+            Client(base_url=url, timeout=timeout) as anonymous,
+            AuthenticatedClient(base_url=url, token=read_key, timeout=timeout) as reader,
+            AuthenticatedClient(base_url=url, token=write_key, timeout=timeout) as writer,
+        ):
+            assert problem(list_items.sync_detailed(client=anonymous)).status == 401
+            assert problem(create_item.sync_detailed(client=reader, body=1)).status == 403
+            assert list_items.sync(client=reader) == []
+            item_id = created(create_item.sync_detailed(client=writer, body=1))
+            assert problem(get_item.sync_detailed(item_id, client=anonymous)).status == 401
+            assert isinstance(get_item.sync(item_id, client=reader), Item)
 
 
 def test_async_functions(live_server: LiveServer) -> None:
