@@ -1,0 +1,86 @@
+"""Fixtures for the deployment tests: Nginx (rendered from the template) in front of `picus serve`.
+
+Nginx comes from the machine (`.ci/run` installs it from Debian). Without it these tests
+skip with a reason, except under CI=true, where a missing Nginx is a failure.
+"""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy.engine import URL
+
+from tests.deploy.compose import service_environment
+from tests.deploy.nginx import Nginx, nginx_binary, render
+from tests.support.servers import LiveServer, free_port
+
+NginxFactory = Callable[..., Nginx]
+
+
+def _require(tool: str, found: bool) -> None:
+    if found:
+        return
+    message = f"{tool} is not installed (apt-get install nginx gettext-base; .ci/run does)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; under CI=true nothing may skip", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def nginx_installed() -> None:
+    """Nginx and envsubst are on this machine (or the test skips/fails as documented above)."""
+    _require("nginx", nginx_binary() is not None)
+    _require("envsubst", shutil.which("envsubst") is not None)
+
+
+def nginx_environment(listen_port: int, upstream_port: int, **overrides: str) -> dict[str, str]:
+    """The nginx service's environment from docker-compose.yml, pointed at loopback ports."""
+    environment = service_environment("nginx")
+    environment.update(
+        PICUS_LISTEN=f"127.0.0.1:{listen_port}",
+        PICUS_UPSTREAM=f"127.0.0.1:{upstream_port}",
+        PICUS_UPSTREAM_PARAMS="",  # `resolve` is for a DNS name, and needs nginx >= 1.27.3
+        PICUS_RESOLVER="127.0.0.1",  # never asked: the upstream is an address
+    )
+    environment.update(overrides)
+    return environment
+
+
+@pytest.fixture
+def nginx_factory(
+    nginx_installed: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NginxFactory]:
+    """Start Nginx instances in front of a port; all are stopped (by PID) after the test."""
+    started: list[Nginx] = []
+
+    def start(upstream_port: int, **overrides: str) -> Nginx:
+        port = free_port()
+        site_conf = render(nginx_environment(port, upstream_port, **overrides))
+        nginx = Nginx(site_conf, tmp_path_factory.mktemp("nginx"), port)
+        started.append(nginx)
+        return nginx.start()
+
+    yield start
+    for nginx in started:
+        nginx.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_app(pg_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One `picus serve` on the session PostgreSQL for a module's read-mostly checks."""
+    env = {"DATABASE_URL": pg_url.render_as_string(hide_password=False)}
+    log_path = tmp_path_factory.mktemp("app") / "server.log"
+    with LiveServer(env, log_path=log_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def shared_nginx(
+    nginx_installed: None, shared_app: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Nginx]:
+    """Nginx with docker-compose.yml's settings in front of `shared_app`."""
+    port = free_port()
+    site_conf = render(nginx_environment(port, shared_app.port))
+    with Nginx(site_conf, tmp_path_factory.mktemp("nginx"), port) as nginx:
+        yield nginx

@@ -1,0 +1,166 @@
+"""Render Picus's Nginx template the way the official image does, and run a real Nginx on it.
+
+The image's entrypoint (docker-entrypoint.d/20-envsubst-on-templates.sh) runs
+`envsubst "${A} ${B} ..."` over every template, listing only the *defined* environment
+variables whose names match NGINX_ENVSUBST_FILTER, and writes the result into
+/etc/nginx/conf.d, which its nginx.conf includes inside `http {}`. `render` does the same;
+`Nginx` wraps the result in an nginx.conf like the image's, with every path (pid, logs,
+temp files) under its own prefix, runs it in the foreground and stops it by PID.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "nginx" / "templates" / "default.conf.template"
+# Must equal NGINX_ENVSUBST_FILTER in docker-compose.yml (test_compose_topology checks it).
+ENVSUBST_FILTER = "PICUS_"
+
+_MAIN_CONF = """\
+# Like the official image's /etc/nginx/nginx.conf, with every path under the test's prefix.
+{user}worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log stderr notice;
+
+events {{
+    worker_connections 256;
+}}
+
+http {{
+    {mime_types}
+    default_type application/octet-stream;
+    access_log {prefix}/logs/default-access.log;
+    client_body_temp_path {prefix}/temp/client_body;
+    proxy_temp_path {prefix}/temp/proxy;
+    fastcgi_temp_path {prefix}/temp/fastcgi;
+    uwsgi_temp_path {prefix}/temp/uwsgi;
+    scgi_temp_path {prefix}/temp/scgi;
+    sendfile on;
+    keepalive_timeout 65;
+    include {prefix}/conf.d/*.conf;
+}}
+"""
+
+
+def nginx_binary() -> str | None:
+    """The nginx executable (Debian puts it in /usr/sbin, which may not be on PATH)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def template_variables(template: Path = TEMPLATE) -> set[str]:
+    """The ${NAME} variables the template uses (and so the environment must define)."""
+    return set(re.findall(r"\$\{(\w+)\}", template.read_text(encoding="utf-8")))
+
+
+def render(environment: Mapping[str, str], template: Path = TEMPLATE) -> str:
+    """The template after the image's envsubst step, given the container's environment."""
+    defined = sorted(name for name in environment if re.search(ENVSUBST_FILTER, name))
+    shell_format = " ".join(f"${{{name}}}" for name in defined)
+    result = subprocess.run(
+        ["envsubst", shell_format],
+        input=template.read_text(encoding="utf-8"),
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
+    return result.stdout
+
+
+class Nginx:
+    """A foreground nginx serving `site_conf` under `prefix`; a context manager."""
+
+    def __init__(self, site_conf: str, prefix: Path, port: int) -> None:
+        self.site_conf = site_conf
+        self.prefix = prefix
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.access_log = prefix / "logs" / "access.log"
+        self.error_log = prefix / "logs" / "error.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _write_files(self) -> Path:
+        for directory in ("conf.d", "logs", "temp"):
+            (self.prefix / directory).mkdir(parents=True, exist_ok=True)
+        (self.prefix / "conf.d" / "default.conf").write_text(self.site_conf, encoding="utf-8")
+        mime_types = Path("/etc/nginx/mime.types")
+        main_conf = _MAIN_CONF.format(
+            prefix=self.prefix,
+            # Worker processes must reach the prefix, which pytest creates mode 0700.
+            user="user root;\n" if os.geteuid() == 0 else "",
+            mime_types=f"include {mime_types};" if mime_types.exists() else "",
+        )
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(main_conf, encoding="utf-8")
+        return conf
+
+    def command(self, *extra: str) -> list[str]:
+        """nginx with this prefix and config, plus `extra` arguments."""
+        binary = nginx_binary()
+        if binary is None:
+            raise FileNotFoundError("nginx is not installed")
+        conf = self.prefix / "nginx.conf"
+        return [binary, "-p", f"{self.prefix}/", "-c", str(conf), "-e", "stderr", *extra]
+
+    def check(self) -> None:
+        """`nginx -t`: raise with nginx's own words if the configuration is invalid."""
+        self._write_files()
+        result = subprocess.run(
+            self.command("-t"), capture_output=True, text=True, timeout=30, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{result.stderr}")
+
+    def start(self, timeout: float = 10.0) -> "Nginx":
+        """Start nginx in the foreground (as the image does) and wait for its port."""
+        self.check()
+        # The template logs requests to /dev/stdout (the container's log): here, a file.
+        with self.access_log.open("ab") as stdout, self.error_log.open("ab") as stderr:
+            self.process = subprocess.Popen(
+                self.command("-g", "daemon off;"),
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,  # its own process group: master and workers
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.error_log.read_text(encoding='utf-8')}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"nginx did not listen on port {self.port} within {timeout} s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful stop (SIGQUIT to the master, by PID); SIGKILL if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group this nginx leads
+            self.process.wait()
+
+    def __enter__(self) -> "Nginx":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
