@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint lint-python lint-spec client fmt clean
+.PHONY: run test lint lint-python lint-spec lint-deploy lock client fmt clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ test: lint
 	$(BIN)/pytest
 
 ## lint: every linter; each area adds its own lint-* target as a prerequisite here
-lint: lint-python lint-spec
+lint: lint-python lint-spec lint-deploy
 
 ## lint-python: ruff (lint + format check) and mypy
 lint-python: $(STAMP)
@@ -57,6 +57,21 @@ lint-spec: $(STAMP) $(SPECTRAL)
 		echo "clients/python is out of date with openapi/picus.yaml: run 'make client'" >&2; \
 		exit 1; }; } && \
 	echo "clients/python is up to date with openapi/picus.yaml"
+
+## lint-deploy: Dockerfile (hadolint), workflows (actionlint), docker-compose.yml (schema + Compose)
+lint-deploy: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/actionlint -no-color
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(BIN)/docker-compose -f docker-compose.yml config --quiet
+
+## lock: re-pin requirements.txt, the image's runtime dependencies (hashed), from pyproject.toml
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.13 \
+		--python-platform x86_64-manylinux_2_28 --only-binary :all: --generate-hashes \
+		--custom-compile-command "make lock" --output-file requirements.txt
 
 ## fmt: apply ruff's formatting and safe fixes
 fmt: $(STAMP)
