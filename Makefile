@@ -73,6 +73,20 @@ lock: $(STAMP)
 		--python-platform x86_64-manylinux_2_28 --only-binary :all: --generate-hashes \
 		--custom-compile-command "make lock" --output-file requirements.txt
 
+## soak: about 60 s of load through Nginx while PostgreSQL restarts and stops, a worker is
+##   killed, Nginx reloads and 500 connections arrive at once; fails if anything acknowledged
+##   is lost, on any 500, hang or malformed answer, or on any error outside a fault window
+.PHONY: soak fuzz
+SOAK_SECONDS ?= 60
+soak: $(STAMP)
+	$(BIN)/python -m soak --duration $(SOAK_SECONDS)
+
+## fuzz: schemathesis with FUZZ_EXAMPLES (2,000) examples per operation, negative data too,
+##   against `picus serve` on a throwaway PostgreSQL (the short run is in `make test`)
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	$(BIN)/python -m soak.fuzz --max-examples $(FUZZ_EXAMPLES)
+
 ## fmt: apply ruff's formatting and safe fixes
 fmt: $(STAMP)
 	$(BIN)/ruff format .
