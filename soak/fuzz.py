@@ -28,7 +28,7 @@ def schemathesis_command(
     """The CLI run: the project's settings, with only the number of examples raised."""
     command = [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", spec_url]
     command += ["--max-examples", str(max_examples), "--mode", "all", "--checks", "all"]
-    command += ["--workers", "1", "--request-timeout", "30", "--no-color"]
+    command += ["--workers", "1", "--request-timeout", "30", "--continue-on-failure", "--no-color"]
     command += ["--report", "junit,ndjson", "--report-dir", str(report_dir)]
     command += ["--generation-database", "none"]
     if seed is not None:
