@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from soak.postgres import Postgres
+from soak.run import START_SECONDS
 from tests.support.servers import REPO, LiveServer
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -54,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         postgres.start()
         env = {"DATABASE_URL": postgres.database_url, "PICUS_VALIDATE_RESPONSES": "true"}
-        with LiveServer(env, workers=2, log_path=workdir / "app.log") as app:
+        with LiveServer(
+            env, workers=2, log_path=workdir / "app.log", start_timeout=START_SECONDS
+        ) as app:
             command = schemathesis_command(
                 f"{app.url}/picus/openapi.json", args.max_examples, workdir / "report", args.seed
             )

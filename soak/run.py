@@ -25,6 +25,7 @@ from soak.verify import verify
 from tests.support.servers import LiveServer
 
 WORKERS = 2
+START_SECONDS = 90.0  # picus serve on a busy two-core machine (imports, two workers)
 FAULTS = 5
 
 
@@ -107,6 +108,7 @@ def run_soak(config: SoakConfig) -> SoakResult:
             app_environment(postgres.database_url),
             workers=WORKERS,
             log_path=config.workdir / "app.log",
+            start_timeout=START_SECONDS,
         )
         stack.callback(_timed, "stop: picus serve", app.stop)
         _timed("start: picus serve --workers 2", app.start)

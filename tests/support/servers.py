@@ -53,8 +53,10 @@ class LiveServer:
         workers: int = 1,
         port: int | None = None,
         log_path: Path | None = None,
+        start_timeout: float = 20.0,
     ) -> None:
         self.port = port or free_port()
+        self.start_timeout = start_timeout
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.env = {**os.environ, **env}
@@ -69,7 +71,7 @@ class LiveServer:
         self.process = subprocess.Popen(
             command, env=self.env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT
         )
-        wait_until_serving(f"{self.url}/healthz", process=self.process)
+        wait_until_serving(f"{self.url}/healthz", self.start_timeout, self.process)
         return self
 
     def stop(self, timeout: float = 20.0) -> int:
