@@ -8,8 +8,11 @@ app cannot answer; one X-Request-ID on every answer; no version in `Server`.
 import json
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -195,3 +198,69 @@ def test_app_too_slow_gives_a_504_problem(
     nginx = nginx_factory(silent_upstream, PICUS_PROXY_TIMEOUT="1s")
     with _client(nginx) as client:
         assert_problem(client.get("/picus/list"), 504)
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    """Answers 200 and records what Nginx sent: headers, HTTP version, client port."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn does
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(
+            {
+                **{name.lower(): value for name, value in self.headers.items()},
+                "_version": self.request_version,
+                "_peer_port": str(self.client_address[1]),
+            }
+        )
+        body = b"[]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Request-ID", "the-upstream-would-say-this")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test reads `seen`, not a log."""
+
+
+@pytest.fixture
+def recording_upstream() -> Iterator[tuple[int, list[dict[str, str]]]]:
+    """A stand-in app on loopback that records every request Nginx forwards."""
+    seen: list[dict[str, str]] = []
+    handler = type("Handler", (_RecordingHandler,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1]), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_app_gets_the_request_id_and_forwarded_headers_over_keep_alive(
+    recording_upstream: tuple[int, list[dict[str, str]]], nginx_factory: NginxFactory
+) -> None:
+    port, seen = recording_upstream
+    nginx = nginx_factory(port)
+    with _client(nginx) as client:
+        first = client.get("/picus/list", headers={"X-Request-ID": "abc-1", "Host": "picus.test"})
+        second = client.get("/picus/list")
+    assert first.headers.get_list("X-Request-ID") == ["abc-1"]  # Nginx's, not the upstream's
+    assert GENERATED_REQUEST_ID.fullmatch(second.headers["X-Request-ID"])
+    assert [request["x-request-id"] for request in seen] == [
+        "abc-1",
+        second.headers["X-Request-ID"],
+    ]
+    forwarded = seen[0]
+    assert forwarded["x-forwarded-for"] == "127.0.0.1"
+    assert forwarded["x-forwarded-proto"] == "http"
+    assert forwarded["x-forwarded-host"] == "picus.test"
+    assert forwarded["host"] == "picus.test"
+    # HTTP/1.1 without "Connection: close": both requests share one upstream connection.
+    assert forwarded["_version"] == "HTTP/1.1"
+    assert "connection" not in forwarded
+    assert seen[0]["_peer_port"] == seen[1]["_peer_port"]
