@@ -107,6 +107,8 @@ def test_migration_runs_once_with_the_same_image_and_cli(
 def test_app_runs_read_only_with_restart_and_grace(services: dict[str, dict[str, Any]]) -> None:
     app = services["app"]
     assert app["read_only"] is True
+    assert app["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in app["security_opt"]
     assert app["restart"] == "unless-stopped"
     assert app["stop_grace_period"]
     assert services["nginx"]["read_only"] is True
