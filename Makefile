@@ -87,6 +87,18 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	$(BIN)/python -m soak.fuzz --max-examples $(FUZZ_EXAMPLES)
 
+## bench: about 5 minutes of load (BENCH_ARGS=--quick: about 1): pgbench's limit, wrk direct
+##   and through Nginx, memory while streaming 1,000,000 items; prints the table and writes
+##   it to bench/results/ (see docs/readme/performance.md). Not part of `make test`.
+.PHONY: bench
+BENCH_ARGS ?=
+BENCH_APT = $(if $(shell command -v wrk),,wrk) $(if $(shell command -v nginx || \
+	test -x /usr/sbin/nginx && echo y),,nginx) $(if $(shell command -v envsubst),,gettext-base)
+bench: $(STAMP)
+	$(if $(strip $(BENCH_APT)),apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $(strip $(BENCH_APT)))
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 ## fmt: apply ruff's formatting and safe fixes
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,0 +1,1 @@
+"""The Picus benchmark (`make bench`); see bench/run.py."""

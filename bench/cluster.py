@@ -1,0 +1,93 @@
+"""A throwaway PostgreSQL cluster for one run, started exactly as the tests start theirs.
+
+pytest-postgresql's executor runs the machine's pg_ctl through
+tests/support/pg_ctl_as_postgres (so it also works as root) in a temporary directory;
+`stop()` stops the server and removes the directory.
+"""
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy.engine import URL, Engine
+
+from tests.support.servers import PICUS, REPO, free_port
+
+PG_CTL = REPO / "tests" / "support" / "pg_ctl_as_postgres"
+DBNAME = "picus"
+USER = "postgres"
+HOST = "127.0.0.1"
+
+
+class Cluster:
+    """One PostgreSQL server with one migrated database, `picus`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._tmp = tempfile.TemporaryDirectory(prefix="picus-bench-pg-")
+        base = Path(self._tmp.name)
+        self._executor = PostgreSQLExecutor(
+            executable=str(PG_CTL),
+            host=HOST,
+            port=self.port,
+            datadir=str(base / "data"),
+            unixsocketdir=str(base),
+            logfile=str(base / "postgresql.log"),
+            startparams="-w",
+            dbname=DBNAME,
+            user=USER,
+        )
+        self._engine: Engine | None = None
+
+    @property
+    def url(self) -> URL:
+        """The SQLAlchemy URL of the benchmark database."""
+        return URL.create("postgresql+psycopg2", USER, None, HOST, self.port, DBNAME)
+
+    @property
+    def database_url(self) -> str:
+        """DATABASE_URL for a `picus` process."""
+        return self.url.render_as_string(hide_password=False)
+
+    def pgbench_args(self) -> list[str]:
+        """Connection arguments for pgbench (same TCP path as the app's)."""
+        return ["-h", HOST, "-p", str(self.port), "-U", USER, DBNAME]
+
+    def start(self) -> None:
+        """Initialise and start the server, create the database, run `picus db upgrade`."""
+        self._executor.start()
+        DatabaseJanitor(
+            user=USER, host=HOST, port=self.port, dbname=DBNAME, version=self._executor.version
+        ).init()
+        env = {**os.environ, "DATABASE_URL": self.database_url}
+        subprocess.run([str(PICUS), "db", "upgrade"], env=env, cwd=REPO, check=True, timeout=60)  # noqa: S603 (fixed tool, arguments built here)
+
+    def engine(self) -> Engine:
+        """An engine for the runner's own SQL (seeding, counting)."""
+        if self._engine is None:
+            self._engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        return self._engine
+
+    def scalar(self, sql: str, **params: object) -> int:
+        """Run one statement and return its single integer result."""
+        with self.engine().connect() as conn:
+            return int(conn.execute(sa.text(sql), params).scalar_one())
+
+    def execute(self, sql: str, **params: object) -> None:
+        """Run one statement."""
+        with self.engine().connect() as conn:
+            conn.execute(sa.text(sql), params)
+
+    def stop(self) -> None:
+        """Stop the server and remove its directory."""
+        if self._engine is not None:
+            self._engine.dispose()
+        try:
+            if self._executor.running():
+                self._executor.stop()
+        finally:
+            self._tmp.cleanup()

@@ -1,0 +1,393 @@
+"""`make bench`: Picus under load on one machine, next to PostgreSQL's own limit.
+
+One run starts a throwaway PostgreSQL, `picus serve --workers 2` (and Nginx in front when
+the repository has its config), seeds 10,000 items through the API, then for each
+scenario runs pgbench with exactly the SQL the request needs (the physical limit), wrk
+direct to the app and wrk through Nginx, each for a fixed time after a warm-up. It ends
+with the memory test (streaming the whole list over many items), prints one table and
+writes it as JSON and Markdown to bench/results/. Ratios within one run are what count.
+"""
+
+import argparse
+import contextlib
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench import load, machine, profile, proxy
+from bench.cluster import Cluster
+from bench.documents import document, document_text
+from bench.memory import MIB, TreeSampler
+from bench.report import Report, Row, Target
+from bench.scenarios import (
+    ALL,
+    LIST_GROWTH_MIB,
+    NGINX_MAX_LOSS,
+    P99_TARGET_MS,
+    RATIO_TARGETS,
+    STREAM_PEAK_MIB,
+    Scenario,
+)
+from bench.seed import insert_with_sql, seed_through_api
+from bench.server import AppServer
+
+RESULTS = Path(__file__).parent / "results"
+SEED_ITEMS = 10_000
+BODY_VARIANTS = 100
+PROFILE_SECONDS = 10
+# Rows set aside for one delete run: a generous guess at the rate times the duration.
+DELETE_RATE_GUESS = {"pgbench": 30_000, "app": 6_000}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each part runs; the default is about 5 minutes, --quick about 1."""
+
+    warmup: float
+    seconds: float
+    stream_items: int
+    budget: float  # the whole run is abandoned (and cleaned up) past this
+
+
+FULL = Plan(warmup=3, seconds=10, stream_items=1_000_000, budget=15 * 60)
+QUICK = Plan(warmup=1, seconds=2, stream_items=100_000, budget=5 * 60)
+
+
+class Deadline:
+    """The run's time bound, checked between steps."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self, step: str) -> None:
+        """Give up before `step` once the budget is spent."""
+        if time.monotonic() > self.end:
+            raise TimeoutError(f"the run exceeded {self.seconds:.0f} s before {step}")
+
+    def left(self) -> float:
+        """Seconds remaining (at least one, so a timeout is never zero)."""
+        return max(1.0, self.end - time.monotonic())
+
+
+class Bench:
+    """The running pieces of one benchmark run and what they measured."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        cluster: Cluster,
+        server: AppServer,
+        nginx: proxy.Nginx | None,
+        sampler: TreeSampler,
+        workdir: Path,
+        profile_scenarios: set[str],
+    ) -> None:
+        self.plan = plan
+        self.cluster = cluster
+        self.server = server
+        self.nginx = nginx
+        self.sampler = sampler
+        self.workdir = workdir
+        self.profile_scenarios = profile_scenarios
+        self.deadline = Deadline(plan.budget)
+        self.rows: list[Row] = []
+        self.memory: dict[str, dict[str, float]] = {}
+        self.first_id = self.last_id = 0
+        self.bodies = workdir / "bodies.jsonl"
+
+    def targets(self) -> dict[str, str]:
+        """Where wrk sends requests: direct to the app, and through Nginx if present."""
+        urls = {"direct": self.server.url}
+        if self.nginx is not None:
+            urls["nginx"] = self.nginx.url
+        return urls
+
+    def seed(self) -> None:
+        """10,000 items through the API, and the POST bodies for wrk."""
+        lines = (document_text(document(n)) for n in range(1, BODY_VARIANTS + 1))
+        self.bodies.write_text("\n".join(lines) + "\n")
+        started = time.monotonic()
+        self.first_id, self.last_id = seed_through_api(
+            self.cluster, self.server.url, self.bodies, SEED_ITEMS, self.deadline.left()
+        )
+        took = time.monotonic() - started
+        print(f"seeded {SEED_ITEMS:,} items through the API in {took:.1f} s", flush=True)
+
+    def list_growth(self) -> None:
+        """RSS of the server tree before and while one client lists the 10,000 items."""
+        time.sleep(1)
+        idle = self.sampler.now()
+        started = time.monotonic()
+        count = _stream_list(self.server.url, self.deadline.left())
+        peak = self.sampler.peak(started, time.monotonic())
+        if count != SEED_ITEMS:
+            raise RuntimeError(f"the list held {count} items, not {SEED_ITEMS}")
+        self.memory["list of 10,000 items"] = _mib(idle=idle, peak=peak, growth=peak - idle)
+
+    def scenario(self, scenario: Scenario) -> None:
+        """pgbench, then wrk to each target, each after its own warm-up."""
+        self.deadline.check(scenario.name)
+        baseline = self._pgbench(scenario)
+        self.rows.append(_row(scenario, "pgbench", baseline))
+        for via, url in self.targets().items():
+            self.deadline.check(f"{scenario.name} {via}")
+            args = self._wrk_args(scenario, warmup=True)
+            load.wrk(url, scenario.wrk_script, args, scenario.connections, self.plan.warmup)
+            args = self._wrk_args(scenario, warmup=False)
+            started = time.monotonic()
+            rate = load.wrk(url, scenario.wrk_script, args, scenario.connections, self.plan.seconds)
+            rss = self.sampler.peak(started, time.monotonic())
+            row = _row(scenario, via, rate, rss_mib=rss / MIB)
+            row.ratio = rate.per_second / baseline.per_second if baseline.per_second else None
+            self.rows.append(row)
+            print(f"  {scenario.name:6} {via:7} {rate.per_second:9,.0f}/s", flush=True)
+            if via == "direct" and scenario.name in self.profile_scenarios:
+                self._profile(scenario, url)
+
+    def _pgbench(self, scenario: Scenario) -> load.Rate:
+        defines = {
+            "first_id": str(self.first_id),
+            "last_id": str(self.last_id),
+            "doc": document_text(document(0)),
+        }
+        expected = DELETE_RATE_GUESS["pgbench"]
+        for warmup in (True, False):
+            seconds = self.plan.warmup if warmup else self.plan.seconds
+            if scenario.name == "delete":
+                first, _last = insert_with_sql(self.cluster, round(expected * (seconds + 1)))
+                self.cluster.execute("CREATE SEQUENCE IF NOT EXISTS bench_delete_ids")
+                self.cluster.execute(
+                    "SELECT setval('bench_delete_ids', :first, false)", first=first
+                )
+            rate = load.pgbench(
+                self.cluster.pgbench_args(),
+                scenario.pgbench_scripts,
+                defines,
+                scenario.connections,
+                seconds,
+            )
+        print(f"  {scenario.name:6} pgbench {rate.per_second:9,.0f}/s", flush=True)
+        return rate
+
+    def _wrk_args(self, scenario: Scenario, warmup: bool) -> list[str]:
+        ids = [str(self.first_id), str(self.last_id)]
+        if scenario.name in {"get", "page"}:
+            return ids
+        if scenario.name == "put":
+            return [str(self.bodies)]
+        if scenario.name == "mixed":
+            return [*ids, str(self.bodies)]
+        if scenario.name == "delete":
+            seconds = self.plan.warmup if warmup else self.plan.seconds
+            count = round(DELETE_RATE_GUESS["app"] * (seconds + 1))
+            first, last = insert_with_sql(self.cluster, count)
+            return [str(first), str(last), str(min(load.WRK_THREADS, scenario.connections))]
+        return []
+
+    def _profile(self, scenario: Scenario, url: str) -> None:
+        """An extra, profiled run (so py-spy's overhead stays out of the table)."""
+        raw = self.workdir / f"profile-{scenario.name}.raw.txt"
+        seconds = max(self.plan.seconds, PROFILE_SECONDS)
+        args = self._wrk_args(scenario, warmup=False)
+        spy = profile.start(self.server.pid, seconds, raw)
+        time.sleep(0.5)  # let py-spy attach before the load starts
+        load.wrk(url, scenario.wrk_script, args, scenario.connections, seconds)
+        _, errors = spy.communicate(timeout=seconds + 30)
+        if spy.returncode != 0 or not raw.exists():
+            raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')}")
+        summary = self.workdir / f"profile-{scenario.name}.txt"
+        summary.write_text(profile.summarise(raw))
+        print(f"  profile of {scenario.name}: {summary}", flush=True)
+
+    def stream(self) -> None:
+        """Memory while one client streams the whole list over `stream_items` items."""
+        self.deadline.check("the streaming test")
+        time.sleep(1)  # let writes still in flight from the last wrk run land first
+        self.cluster.execute("TRUNCATE items")
+        started = time.monotonic()
+        insert_with_sql(self.cluster, self.plan.stream_items)
+        print(
+            f"inserted {self.plan.stream_items:,} items with SQL "
+            f"in {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+        time.sleep(1)
+        idle = self.sampler.now()
+        started = time.monotonic()
+        count = _stream_list(self.server.url, self.deadline.left())
+        took = time.monotonic() - started
+        peak = self.sampler.peak(started, time.monotonic())
+        if count != self.plan.stream_items:
+            raise RuntimeError(f"the list held {count} items, not {self.plan.stream_items}")
+        label = f"stream of {self.plan.stream_items:,} items"
+        self.memory[label] = _mib(idle=idle, peak=peak, growth=peak - idle)
+        self.memory[label]["items/s"] = round(count / took)
+        self.memory[label]["seconds"] = round(took, 1)
+
+    def check_targets(self) -> list[Target]:
+        """The issue's targets, evaluated on this run."""
+        direct = {r.scenario: r for r in self.rows if r.via == "direct"}
+        targets = [
+            Target(f"{name} x pgbench", _get(direct, name, "ratio"), limit, True)
+            for name, limit in RATIO_TARGETS.items()
+        ]
+        targets += [
+            Target(
+                f"{s.name} p99 ms (32 connections)",
+                _get(direct, s.name, "p99_ms"),
+                P99_TARGET_MS,
+                False,
+            )
+            for s in ALL
+            if s.targeted_p99
+        ]
+        nginx = {r.scenario: r for r in self.rows if r.via == "nginx"}
+        for name, row in nginx.items():
+            loss = 1 - row.per_second / direct[name].per_second if direct[name].per_second else None
+            targets.append(
+                Target(f"{name} through Nginx, loss vs direct", loss, NGINX_MAX_LOSS, False)
+            )
+        for label, figures in self.memory.items():
+            if label.startswith("stream"):
+                targets.append(
+                    Target(f"{label}: peak RSS MiB", figures["peak MiB"], STREAM_PEAK_MIB, False)
+                )
+            else:
+                targets.append(
+                    Target(
+                        f"{label}: RSS growth MiB", figures["growth MiB"], LIST_GROWTH_MIB, False
+                    )
+                )
+        return targets
+
+
+def _row(scenario: Scenario, via: str, rate: load.Rate, rss_mib: float | None = None) -> Row:
+    return Row(
+        scenario=scenario.name,
+        via=via,
+        connections=scenario.connections,
+        per_second=round(rate.per_second, 1),
+        p50_ms=round(rate.p50_ms, 2),
+        p99_ms=round(rate.p99_ms, 2),
+        failed=rate.failed,
+        rss_mib=None if rss_mib is None else round(rss_mib, 1),
+    )
+
+
+def _get(rows: dict[str, Row], name: str, attribute: str) -> float | None:
+    row = rows.get(name)
+    value = getattr(row, attribute) if row is not None else None
+    return None if value is None else float(value)
+
+
+def _mib(**values: int) -> dict[str, float]:
+    return {f"{key} MiB": round(value / MIB, 1) for key, value in values.items()}
+
+
+def _stream_list(base_url: str, timeout: float) -> int:
+    """GET /picus/list, consuming the stream; return how many items it held."""
+    marker = b'{"id":'
+    count, tail = 0, b""
+    with httpx.stream("GET", f"{base_url}/picus/list", timeout=timeout) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            data = tail + chunk
+            count += data.count(marker)
+            # Keep a partial marker that may be completed by the next chunk.
+            tail = data[-(len(marker) - 1) :] if not data.endswith(marker) else b""
+            count -= tail.count(marker)
+    return count
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="about 1 minute instead of 5")
+    parser.add_argument(
+        "--only", default="", help="comma-separated scenarios to run (default: all)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the server, e.g. PICUS_DB_POOL_SIZE=20 (repeatable)",
+    )
+    parser.add_argument(
+        "--app-command",
+        default=None,
+        help="replace `picus serve --workers 2`; {port} and {workers} are filled in",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="comma-separated scenarios to profile with py-spy in an extra run",
+    )
+    parser.add_argument("--no-nginx", action="store_true", help="direct to the app only")
+    parser.add_argument("--label", default="", help="a name for this run in the results")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; the exit status is 0 when it ran (targets are reported, not enforced)."""
+    args = _parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stem = f"{stamp}-{args.label}" if args.label else stamp
+    workdir = args.results / stem
+    workdir.mkdir(parents=True, exist_ok=True)
+    only = {name for name in args.only.split(",") if name}
+    env = dict(item.split("=", 1) for item in args.env)
+    meta = machine.describe() | {
+        "date": stamp,
+        "label": args.label,
+        "plan": plan.__dict__,
+        "load_average_start": machine.load_average(),
+        "server_command": args.app_command or "picus serve --workers 2",
+        "server_env": env,
+    }
+    print(f"load average at start: {meta['load_average_start']}", flush=True)
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        cluster = Cluster()
+        stack.callback(cluster.stop)
+        cluster.start()
+        server = AppServer(
+            {"DATABASE_URL": cluster.database_url, **env},
+            workdir / "server.log",
+            args.app_command,
+        )
+        stack.callback(server.stop)
+        server.start()
+        nginx = None if args.no_nginx else proxy.start_in_front_of(server.port, workdir, stack)
+        if nginx is not None:
+            meta["nginx"] = nginx.describe()
+        else:
+            meta["nginx"] = "disabled (--no-nginx)" if args.no_nginx else proxy.absent_reason()
+        sampler = TreeSampler(server.pid).start()
+        stack.callback(sampler.stop)
+        bench = Bench(plan, cluster, server, nginx, sampler, workdir, set(args.profile.split(",")))
+        bench.seed()
+        bench.list_growth()
+        for scenario in ALL:
+            if not only or scenario.name in only:
+                bench.scenario(scenario)
+        if not only or "stream" in only:
+            bench.stream()
+        meta["load_average_end"] = machine.load_average()
+        meta["seconds"] = round(time.monotonic() - started)
+        report = Report(meta, bench.rows, bench.memory, bench.check_targets())
+    print(f"\nran {meta['seconds']} s; load average at the end: {meta['load_average_end']}")
+    print(report.table())
+    for path in report.write(args.results, stem):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
