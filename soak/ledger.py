@@ -18,7 +18,6 @@ class ItemRecord:
 
     item_id: int
     possible: list[object]
-    acknowledged_writes: int = 1  # the create
 
     @property
     def certain(self) -> bool:
@@ -45,6 +44,7 @@ class Ledger:
 
     items: dict[int, ItemRecord] = field(default_factory=dict)
     lost: list[str] = field(default_factory=list)
+    wrong_answers: list[str] = field(default_factory=list)  # a write answered against the facts
     unacknowledged_creates: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,11 +67,10 @@ class Ledger:
         with self._lock:
             self.lost.append(what)
 
-    @property
-    def acknowledged_writes(self) -> int:
-        """Creates, updates and deletes that were acknowledged."""
+    def wrong_answer(self, what: str) -> None:
+        """A write's answer contradicts what the ledger knows (e.g. 404 for an existing item)."""
         with self._lock:
-            return sum(record.acknowledged_writes for record in self.items.values())
+            self.wrong_answers.append(what)
 
 
 def _same(left: object, right: object) -> bool:

@@ -170,7 +170,7 @@ class LoadClient(threading.Thread):
             self._acknowledged(record, document)
             self._observed(record, response.json()["data"], "update answer")
         elif response.status_code == 404:
-            self._observed(record, DELETED, "update")
+            self._refused(record, response, "PUT")
 
     def delete(self) -> None:
         """DELETE /picus/{id}, retried until acknowledged (204) or the item is gone (404)."""
@@ -184,7 +184,7 @@ class LoadClient(threading.Thread):
         elif response.status_code == 204:
             self._acknowledged(record, DELETED)
         elif response.status_code == 404:
-            self._observed(record, DELETED, "delete")
+            self._refused(record, response, "DELETE")
 
     def list_page(self) -> None:
         """GET /picus/list?limit=..&after=..: own items on the page must hold allowed states."""
@@ -201,9 +201,19 @@ class LoadClient(threading.Thread):
                 self._observed(record, page.get(record.item_id, DELETED), "list")
 
     def _acknowledged(self, record: ItemRecord, state: object) -> None:
-        record.acknowledged_writes += 1
         record.settle(state)
         if state is DELETED:
+            self.mine.remove(record)
+
+    def _refused(self, record: ItemRecord, response: httpx.Response, method: str) -> None:
+        """A 404 to a write: right only if the item may already be gone (an earlier attempt)."""
+        if not record.may_be(DELETED):
+            self.ledger.wrong_answer(
+                f"id {record.item_id}: {method} answered 404 but the item existed "
+                f"(X-Request-ID {response.headers.get('x-request-id', '?')})"
+            )
+        record.settle(DELETED)
+        if record in self.mine:
             self.mine.remove(record)
 
     def _observed(self, record: ItemRecord, state: object, how: str) -> None:

@@ -8,6 +8,8 @@ Two soak-specific choices, both on top of that helper rather than beside it:
   from Picus (a 429 would be Nginx doing its job, not a fault being survived).
 """
 
+import contextlib
+import json
 import signal
 import time
 from pathlib import Path
@@ -59,6 +61,16 @@ class SoakNginx(Nginx):
             RELOAD_SECONDS,
         )
         return time.monotonic() - started
+
+
+def upstream_statuses(access_log: Path) -> dict[str, str]:
+    """X-Request-ID -> the `upstream_status` Nginx logged (e.g. "502, 404" for a retry)."""
+    statuses: dict[str, str] = {}
+    for line in access_log.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            statuses[str(entry["request_id"])] = str(entry["upstream_status"])
+    return statuses
 
 
 def _reloaded(master_pid: int, old_workers: set[int]) -> bool:

@@ -1,5 +1,6 @@
 """The soak's result as Markdown tables (printed, and pasted into the README as they are)."""
 
+import os
 from collections import Counter
 
 from soak.outcomes import Outcome
@@ -12,7 +13,7 @@ COLUMNS = [*LOAD_OPS, "burst", "verify"]
 def report(result: SoakResult) -> str:
     """Summary, faults, and answers by status; then every violation and lost write."""
     lines = [*_summary(result), "", *_faults(result), "", *_answers(result.outcomes)]
-    problems = result.verdict.violations + result.ledger.lost
+    problems = result.verdict.violations + result.ledger.lost + result.ledger.wrong_answers
     if problems:
         lines += ["", "Violations:", *(f"- {problem}" for problem in problems)]
     return "\n".join(lines)
@@ -34,7 +35,8 @@ def _summary(result: SoakResult) -> list[str]:
         (
             "run",
             f"{result.seconds:.0f} s of load, {config.clients} client threads through Nginx, "
-            f"`picus serve --workers 2`, PostgreSQL",
+            f"`picus serve --workers 2`, PostgreSQL; {os.cpu_count()} CPUs, "
+            f"load average {result.load_average:.1f} at the start",
         ),
         ("faults injected", f"{len(result.faults)} of 5"),
         ("requests sent", str(len(outcomes))),
@@ -44,6 +46,7 @@ def _summary(result: SoakResult) -> list[str]:
             f"{deletes} deletes) on {result.items_checked} items",
         ),
         ("writes lost", str(len(result.ledger.lost))),
+        ("wrong answers to writes", str(len(result.ledger.wrong_answers))),
         ("creates never acknowledged", str(result.ledger.unacknowledged_creates)),
         ("violations", str(len(result.verdict.violations))),
     ]

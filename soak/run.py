@@ -7,6 +7,8 @@ PID, and every phase is bounded in time (the load by `duration`, each retry by
 
 import contextlib
 import json
+import os
+import re
 import sys
 import threading
 import time
@@ -20,7 +22,7 @@ from soak.ledger import Ledger
 from soak.load import Features, LoadClient, LoadSettings, discover
 from soak.outcomes import Outcome, Recorder
 from soak.postgres import Postgres
-from soak.proxy import SoakNginx, start_nginx
+from soak.proxy import SoakNginx, start_nginx, upstream_statuses
 from soak.verify import verify
 from tests.support.servers import LiveServer
 
@@ -61,11 +63,13 @@ class SoakResult:
     items_checked: int
     seconds: float
     verdict: Verdict
+    load_average: float  # the machine's 1-minute load when the load started (2 cores here)
 
     @property
     def passed(self) -> bool:
         """No violation, no lost write, and every fault injected."""
-        return not self.verdict.violations and not self.ledger.lost and len(self.faults) == FAULTS
+        problems = self.verdict.violations + self.ledger.lost + self.ledger.wrong_answers
+        return not problems and len(self.faults) == FAULTS
 
 
 def _save(outcomes: list[Outcome], faults: list[Fault], path: Path, started: float) -> None:
@@ -82,6 +86,18 @@ def _save(outcomes: list[Outcome], faults: list[Fault], path: Path, started: flo
             row = {**asdict(outcome), "sent": outcome.sent - started}
             row["answered"] = outcome.answered - started
             out.write(json.dumps(row) + "\n")
+
+
+def _with_upstream_status(messages: list[str], nginx: SoakNginx) -> list[str]:
+    """Add what Nginx saw upstream for each request named by its X-Request-ID."""
+    statuses = upstream_statuses(nginx.access_log)
+
+    def annotated(message: str) -> str:
+        found = re.search(r"X-Request-ID (\w+)", message)
+        status = statuses.get(found.group(1)) if found else None
+        return f"{message}; Nginx upstream_status: {status}" if status else message
+
+    return [annotated(message) for message in messages]
 
 
 def app_environment(database_url: str) -> dict[str, str]:
@@ -136,6 +152,7 @@ def _load_and_faults(
     target = Target(
         postgres, app_pid, WORKERS, nginx, config.burst_connections, config.client_timeout, recorder
     )
+    load_average = os.getloadavg()[0]
     started = time.monotonic()
     for client in clients:
         client.start()
@@ -158,4 +175,7 @@ def _load_and_faults(
     _save(outcomes, faults, config.workdir / "outcomes.jsonl", started)
     verdict = judge(outcomes, faults, config.settle, config.client_timeout)
     verdict.violations.extend(f"{name} did not finish its last operation" for name in stuck)
-    return SoakResult(config, features, faults, outcomes, ledger, items_checked, seconds, verdict)
+    ledger.wrong_answers[:] = _with_upstream_status(ledger.wrong_answers, nginx)
+    return SoakResult(
+        config, features, faults, outcomes, ledger, items_checked, seconds, verdict, load_average
+    )

@@ -22,6 +22,7 @@ def test_picus_loses_nothing_and_recovers_from_every_fault(
     print(table)
     assert len(result.faults) == FAULTS, table
     assert result.ledger.lost == [], table
+    assert result.ledger.wrong_answers == [], table
     assert result.verdict.violations == [], table
     assert result.items_checked > 0, table
     assert result.passed, table
