@@ -19,7 +19,10 @@ from soak.postgres import Postgres
 from soak.processes import uvicorn_workers, wait_for
 from soak.proxy import SoakNginx
 
-RESPAWN_SECONDS = 30.0
+# uvicorn's supervisor notices a dead worker within about a second, except when the kill
+# lands while it waits for that worker's answer to a ping: then only after its healthcheck
+# timeout (30 s in `picus serve`). Plus a new worker's start on a busy machine.
+RESPAWN_SECONDS = 75.0
 
 
 @dataclass
