@@ -87,6 +87,7 @@ def _empty(settings: Settings) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM items"))
+            conn.execute(sa.text("DELETE FROM idempotency_keys"))
     finally:
         engine.dispose()
 

@@ -1,5 +1,19 @@
 """Storage: SQLAlchemy Core tables, queries and the engine. Knows SQL, nothing of HTTP."""
 
-from picus.storage.errors import ItemNotFound, StorageUnavailable, UnstorableDocument
+from picus.storage.errors import (
+    IdempotencyKeyBusy,
+    IdempotencyKeyReused,
+    ItemNotFound,
+    PreconditionFailed,
+    StorageUnavailable,
+    UnstorableDocument,
+)
 
-__all__ = ["ItemNotFound", "StorageUnavailable", "UnstorableDocument"]
+__all__ = [
+    "IdempotencyKeyBusy",
+    "IdempotencyKeyReused",
+    "ItemNotFound",
+    "PreconditionFailed",
+    "StorageUnavailable",
+    "UnstorableDocument",
+]

@@ -19,3 +19,33 @@ class ItemNotFound(StorageError):
 
 class UnstorableDocument(StorageError):
     """The database refuses to keep this document (e.g. U+0000 in a PostgreSQL jsonb string)."""
+
+
+class PreconditionFailed(StorageError):
+    """The item exists but is not at any of the versions the caller expected."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(
+            f"Item {item_id} has changed since the version named in If-Match; "
+            "read it again to get its current ETag."
+        )
+        self.item_id = item_id
+
+
+class IdempotencyKeyReused(StorageError):
+    """An Idempotency-Key already stands for a create with a different document."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request body; "
+            "use a new key for a new document."
+        )
+
+
+class IdempotencyKeyBusy(StorageError):
+    """Requests with one Idempotency-Key kept colliding; the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another request with this Idempotency-Key is being processed; retry shortly."
+        )

@@ -4,7 +4,8 @@ Reads hand back the database's own JSON text (`data::text`), so a read never par
 re-serialises a document; the HTTP layer splices it into the answer as it is.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from picus.storage.engine import unavailable_as_storage_error
-from picus.storage.errors import ItemNotFound, UnstorableDocument
+from picus.storage.errors import ItemNotFound, PreconditionFailed, UnstorableDocument
 from picus.storage.tables import items
 
 # SQLSTATE 22P05 (untranslatable_character): jsonb refuses U+0000 in strings.
@@ -20,12 +21,18 @@ _UNSTORABLE_SQLSTATES = frozenset({"22P05"})
 
 STREAM_CHUNK_ROWS = 1000
 
+# A new item's version; every UPDATE adds one (the ETag is made from it, see picus.etags).
+INITIAL_VERSION = 1
+
 _COLUMNS = (
     items.c.id,
     sa.cast(items.c.data, sa.Text).label("data_json"),
     items.c.created_at,
     items.c.updated_at,
+    items.c.version,
 )
+
+_Row = sa.Row[tuple[int, str, datetime, datetime, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +43,38 @@ class StoredItem:
     data_json: str
     created_at: datetime
     updated_at: datetime
+    version: int
 
 
-def _from_row(row: sa.Row[tuple[int, str, datetime, datetime]]) -> StoredItem:
+def _from_row(row: _Row) -> StoredItem:
     created, updated = row.created_at, row.updated_at
     # SQLite hands timestamps back naive; they were written in UTC.
     if created.tzinfo is None:
         created, updated = created.replace(tzinfo=UTC), updated.replace(tzinfo=UTC)
-    return StoredItem(row.id, row.data_json, created, updated)
+    return StoredItem(row.id, row.data_json, created, updated, row.version)
+
+
+@contextmanager
+def _unstorable_as_error() -> Iterator[None]:
+    """Turn the database's refusal of a document's content into UnstorableDocument."""
+    try:
+        yield
+    except sa.exc.DataError as exc:
+        if getattr(exc.orig, "pgcode", None) in _UNSTORABLE_SQLSTATES:
+            raise UnstorableDocument(str(exc.orig).strip().splitlines()[0]) from exc
+        raise
+
+
+def insert_item(conn: sa.Connection, document: object) -> int:
+    """Insert one item inside the caller's transaction; return its id."""
+    now = datetime.now(UTC)
+    statement = (
+        items.insert()
+        .values(data=document, created_at=now, updated_at=now, version=INITIAL_VERSION)
+        .returning(items.c.id)
+    )
+    with _unstorable_as_error():
+        return int(conn.execute(statement).scalar_one())
 
 
 class ItemStore:
@@ -54,20 +85,8 @@ class ItemStore:
 
     def create(self, document: object) -> int:
         """Store a document; return its new id once the transaction has committed."""
-        now = datetime.now(UTC)
-        statement = (
-            items.insert()
-            .values(data=document, created_at=now, updated_at=now)
-            .returning(items.c.id)
-        )
-        with unavailable_as_storage_error():
-            try:
-                with self.engine.begin() as conn:
-                    return int(conn.execute(statement).scalar_one())
-            except sa.exc.DataError as exc:
-                if getattr(exc.orig, "pgcode", None) in _UNSTORABLE_SQLSTATES:
-                    raise UnstorableDocument(str(exc.orig).strip().splitlines()[0]) from exc
-                raise
+        with unavailable_as_storage_error(), self.engine.begin() as conn:
+            return insert_item(conn, document)
 
     def get(self, item_id: int) -> StoredItem:
         """Read one item or raise ItemNotFound."""
@@ -104,13 +123,42 @@ class ItemStore:
                 raise
         return _stream_rows(conn, result)
 
-    def delete(self, item_id: int) -> None:
-        """Delete one item or raise ItemNotFound."""
-        statement = items.delete().where(items.c.id == item_id)
+    def replace(
+        self, item_id: int, document: object, expected: Set[int] | None = None
+    ) -> StoredItem:
+        """Replace an item's document and bump its version, in one conditional UPDATE.
+
+        With `expected`, the row changes only if its version is one of them, so of two
+        writers that read the same version exactly one wins: the database decides.
+        Raises ItemNotFound, or PreconditionFailed when the item is at another version.
+        """
+        statement = (
+            items.update()
+            .where(*_conditions(item_id, expected))
+            .values(data=document, updated_at=datetime.now(UTC), version=items.c.version + 1)
+            .returning(*_COLUMNS)
+        )
         with unavailable_as_storage_error(), self.engine.begin() as conn:
-            deleted = conn.execute(statement).rowcount
-        if not deleted:
-            raise ItemNotFound(item_id)
+            with _unstorable_as_error():
+                row = conn.execute(statement).one_or_none()
+            if row is None:
+                raise self._why_unchanged(conn, item_id)
+        return _from_row(row)
+
+    def delete(self, item_id: int, expected: Set[int] | None = None) -> None:
+        """Delete one item (only at an `expected` version, if given).
+
+        Raises ItemNotFound, or PreconditionFailed when the item is at another version.
+        """
+        statement = items.delete().where(*_conditions(item_id, expected))
+        with unavailable_as_storage_error(), self.engine.begin() as conn:
+            if not conn.execute(statement).rowcount:
+                raise self._why_unchanged(conn, item_id)
+
+    @staticmethod
+    def _why_unchanged(conn: sa.Connection, item_id: int) -> Exception:
+        exists = conn.execute(sa.select(items.c.id).where(items.c.id == item_id)).first()
+        return PreconditionFailed(item_id) if exists else ItemNotFound(item_id)
 
     def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers a trivial query."""
@@ -118,8 +166,15 @@ class ItemStore:
             conn.execute(sa.text("SELECT 1"))
 
 
+def _conditions(item_id: int, expected: Set[int] | None) -> list[sa.ColumnElement[bool]]:
+    conditions = [items.c.id == item_id]
+    if expected is not None:
+        conditions.append(items.c.version.in_(sorted(expected)))
+    return conditions
+
+
 def _stream_rows(
-    conn: sa.Connection, result: sa.CursorResult[tuple[int, str, datetime, datetime]]
+    conn: sa.Connection, result: sa.CursorResult[tuple[int, str, datetime, datetime, int]]
 ) -> Iterator[StoredItem]:
     try:
         with unavailable_as_storage_error():

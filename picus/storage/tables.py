@@ -49,6 +49,21 @@ items = sa.Table(
     sa.Column("data", DocumentType, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Bumped by every UPDATE in the same statement; the ETag is made from it (picus.etags).
+    sa.Column("version", sa.BigInteger(), nullable=False, server_default=sa.text("1")),
     # Never reuse the id of a deleted item: clients may still hold it.
     sqlite_autoincrement=True,
+)
+
+# One row per Idempotency-Key a client sent with a create; the primary key is what makes
+# concurrent retries with one key create exactly one item.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("principal", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("item_id", IdType, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.PrimaryKeyConstraint("principal", "idempotency_key"),
 )
