@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
+from picus.apikeys import SCOPES, new_key
 from picus.config import ConfigError, Settings, load_settings
 
 EXIT_CONFIG = 2
@@ -18,6 +19,9 @@ EXIT_CONFIG = 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `picus` console script."""
     args = _parser().parse_args(argv)
+    if hasattr(args, "run_without_settings"):  # e.g. making the first API key
+        standalone: int = args.run_without_settings(args)
+        return standalone
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -43,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply pending Alembic migrations")
     upgrade.set_defaults(run=_db_upgrade)
+
+    keys = commands.add_parser("keys", help="API keys")
+    keys_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    new = keys_commands.add_parser(
+        "new", help="make an API key: print it once, with its configuration entry"
+    )
+    new.add_argument("--scope", choices=SCOPES, required=True, help="write keys may also read")
+    new.set_defaults(run_without_settings=_keys_new)
     return parser
 
 
@@ -74,6 +86,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _ignore_signal(_signum: int, _frame: FrameType | None) -> None:
     """Handler for the SIGTERM uvicorn re-raises after its graceful shutdown."""
+
+
+def _keys_new(args: argparse.Namespace) -> int:
+    """Print a new key and its entry; Picus keeps only the entry (a salted hash)."""
+    key, entry = new_key(args.scope)
+    print("# API key (shown only now; give it to the client, Picus keeps only its hash):")
+    print(key)
+    print("# Configuration entry: add it to PICUS_API_KEYS (comma-separated) or as a line")
+    print("# of the file named by PICUS_API_KEYS_FILE (e.g. a Compose secret):")
+    print(entry.line())
+    return 0
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:

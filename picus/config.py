@@ -11,6 +11,8 @@ from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
+from picus.apikeys import KeyEntry, KeyEntryError, parse_entries, parse_key_file
+
 DEFAULT_SQLITE_PATH = Path("var") / "picus.sqlite3"
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=3600)]
@@ -48,6 +50,55 @@ class Settings(BaseSettings):
         description="File holding the database password (a container secret), merged into "
         "DATABASE_URL so the URL itself never carries it.",
     )
+
+    idempotency_key_ttl: int = Field(
+        default=24 * 3600,
+        ge=1,
+        le=30 * 24 * 3600,
+        description="Seconds an Idempotency-Key is remembered after the create it names.",
+    )
+    api_keys: str = Field(
+        default="",
+        description="API key entries printed by `picus keys new` (salted hashes), separated "
+        "by commas or white space.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="A secret file with one API key entry per line."
+    )
+    require_api_keys: bool = Field(
+        default=False,
+        description="Refuse to start without at least one API key (so a stack that means to "
+        "be protected never runs open).",
+    )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _must_be_key_entries(cls, value: str) -> str:
+        parse_entries(value)
+        return value
+
+    @field_validator("api_keys_file")
+    @classmethod
+    def _must_be_a_key_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_key_file(value)
+        return value
+
+    @field_validator("require_api_keys")
+    @classmethod
+    def _keys_must_exist_if_required(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not _key_entries(
+            info.data.get("api_keys", ""), info.data.get("api_keys_file")
+        ):
+            raise ValueError(
+                "no API keys are configured (set PICUS_API_KEYS or PICUS_API_KEYS_FILE)"
+            )
+        return value
+
+    @property
+    def api_key_entries(self) -> tuple[KeyEntry, ...]:
+        """Every configured API key; none means the API is open (the embedded default)."""
+        return _key_entries(self.api_keys, self.api_keys_file)
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +148,19 @@ def _read_secret(path: Path) -> str:
     if not secret:
         raise ValueError(f"{path} is empty")
     return secret
+
+
+def _key_entries(inline: str, path: Path | None) -> tuple[KeyEntry, ...]:
+    return parse_entries(inline) + (_read_key_file(path) if path is not None else ())
+
+
+def _read_key_file(path: Path) -> tuple[KeyEntry, ...]:
+    try:
+        return parse_key_file(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path} ({exc.__class__.__name__})") from None
+    except KeyEntryError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def load_settings(**overrides: object) -> Settings:

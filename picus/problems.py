@@ -11,7 +11,14 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
 
-from picus.storage import ItemNotFound, StorageUnavailable, UnstorableDocument
+from picus.storage import (
+    IdempotencyKeyBusy,
+    IdempotencyKeyReused,
+    ItemNotFound,
+    PreconditionFailed,
+    StorageUnavailable,
+    UnstorableDocument,
+)
 
 
 class BadRequest(ProblemException):
@@ -41,6 +48,15 @@ def register_error_handlers(app: FlaskApp, retry_after: int) -> None:
     def unstorable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(400, "Bad Request", f"The database cannot store this document: {exc}")
 
+    def precondition_failed(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return problem(412, "Precondition Failed", str(exc))
+
+    def key_reused(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return problem(422, "Unprocessable Content", str(exc))
+
+    def key_busy(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return problem(409, "Conflict", str(exc), headers={"Retry-After": "1"})
+
     def unavailable(_request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
         return problem(
             503,
@@ -53,6 +69,9 @@ def register_error_handlers(app: FlaskApp, retry_after: int) -> None:
     handlers = {
         ItemNotFound: not_found,
         UnstorableDocument: unstorable,
+        PreconditionFailed: precondition_failed,
+        IdempotencyKeyReused: key_reused,
+        IdempotencyKeyBusy: key_busy,
         StorageUnavailable: unavailable,
     }
     for exc_class, handler in handlers.items():

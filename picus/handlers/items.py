@@ -2,24 +2,47 @@
 
 from collections.abc import Iterator
 
-from flask import Response
+from flask import Response, request
 
-from picus.handlers.context import request_document, store
+from picus.etags import etag, if_match_versions, none_match
+from picus.handlers.context import idempotent_creates, principal, request_document, store
 from picus.representation import item_json, items_json_stream
+from picus.storage.items import INITIAL_VERSION, StoredItem
 
 JSON = "application/json"
 
 
 def create_item() -> Response:
-    """POST /picus/put: store the document, answer 201 with its id and Location."""
-    item_id = store().create(request_document())
-    headers = {"Location": f"/picus/get/{item_id}"}
+    """POST /picus/put: store the document (once per Idempotency-Key), 201 with id and Location."""
+    key = request.headers.get("Idempotency-Key")
+    headers = {"ETag": etag(INITIAL_VERSION)}
+    if key is None:
+        item_id = store().create(request_document())
+    else:
+        creation = idempotent_creates().create(request_document(), key, principal())
+        item_id = creation.item_id
+        if creation.replayed:
+            headers["Idempotent-Replayed"] = "true"
+    headers["Location"] = f"/picus/get/{item_id}"
     return Response(b'{"id":%d}' % item_id, 201, headers=headers, mimetype=JSON)
 
 
 def get_item(id_: int) -> Response:
-    """GET /picus/get/{id}."""
-    return Response(item_json(store().get(id_)), 200, mimetype=JSON)
+    """GET /picus/get/{id}: the item with its ETag, or 304 if If-None-Match names it."""
+    item = store().get(id_)
+    if none_match(request.headers.get("If-None-Match"), item.version):
+        return _without_body(304, {"ETag": etag(item.version)})
+    return _item_response(item)
+
+
+def replace_item(id_: int) -> Response:
+    """PUT /picus/{id}: replace the document, if If-Match (when sent) names its version."""
+    expected = if_match_versions(request.headers.get("If-Match"))
+    return _item_response(store().replace(id_, request_document(), expected))
+
+
+def _item_response(item: StoredItem) -> Response:
+    return Response(item_json(item), 200, headers={"ETag": etag(item.version)}, mimetype=JSON)
 
 
 def list_items(limit: int | None = None, after: int = 0) -> Response:
@@ -35,8 +58,13 @@ def list_items(limit: int | None = None, after: int = 0) -> Response:
 
 
 def delete_item(id_: int) -> Response:
-    """DELETE /picus/{id}: 204 with no body (and so no Content-Type)."""
-    store().delete(id_)
-    response = Response(status=204)
+    """DELETE /picus/{id}: 204 with no body, if If-Match (when sent) names its version."""
+    store().delete(id_, if_match_versions(request.headers.get("If-Match")))
+    return _without_body(204)
+
+
+def _without_body(status: int, headers: dict[str, str] | None = None) -> Response:
+    """An answer with no body, and so no Content-Type."""
+    response = Response(status=status, headers=headers)
     del response.headers["Content-Type"]
     return response

@@ -1,0 +1,162 @@
+"""Real concurrency on PostgreSQL: the database, not the application, picks the one winner.
+
+Threads send requests at once (released by a barrier) to a real `picus serve` with two
+workers, and storage is raced directly with a transaction held open on another connection.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+
+from picus.config import load_settings
+from picus.storage import PreconditionFailed
+from picus.storage.engine import create_engine
+from picus.storage.idempotency import IdempotentCreates, document_fingerprint
+from picus.storage.items import ItemStore
+from picus.storage.tables import idempotency_keys, items
+from tests.support.servers import LiveServer
+
+T = TypeVar("T")
+TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="module")
+def server(pg_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`picus serve --workers 2` on the session PostgreSQL database."""
+    env = {"DATABASE_URL": pg_url.render_as_string(hide_password=False)}
+    log = tmp_path_factory.mktemp("concurrency") / "server.log"
+    with LiveServer(env, workers=2, log_path=log) as live:
+        yield live
+
+
+@pytest.fixture
+def pg_engine(pg_url: URL) -> Iterator[Engine]:
+    engine = create_engine(load_settings(database_url=pg_url.render_as_string(hide_password=False)))
+    yield engine
+    engine.dispose()
+
+
+def _all_at_once(count: int, call: Callable[[httpx.Client], T]) -> list[T]:
+    """Run `call` in `count` threads released together; every thread has its own client."""
+    barrier = threading.Barrier(count, timeout=TIMEOUT)
+
+    def run(_index: int) -> T:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            barrier.wait()
+            return call(client)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+@pytest.mark.parametrize(("writers", "rounds"), [(2, 5), (8, 2)])
+def test_of_writers_holding_the_same_etag_exactly_one_wins(
+    server: LiveServer, writers: int, rounds: int
+) -> None:
+    for _ in range(rounds):
+        with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+            item_id = client.post("/picus/put", json={"writer": None}).json()["id"]
+            etag = client.get(f"/picus/get/{item_id}").headers["etag"]
+
+        def write(http: httpx.Client, item_id: int = item_id, etag: str = etag) -> tuple[int, str]:
+            writer = str(threading.get_ident())
+            response = http.put(
+                f"{server.url}/picus/{item_id}", json={"writer": writer}, headers={"If-Match": etag}
+            )
+            return response.status_code, writer
+
+        results = _all_at_once(writers, write)
+        assert sorted(status for status, _ in results) == [200] + [412] * (writers - 1)
+        (winner,) = [writer for status, writer in results if status == 200]
+        with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+            assert client.get(f"/picus/get/{item_id}").json()["data"] == {"writer": winner}
+
+
+def test_twenty_concurrent_creates_with_one_key_make_one_item(server: LiveServer) -> None:
+    key = f"retry-storm-{datetime.now(UTC).timestamp()}"
+
+    def create(http: httpx.Client) -> httpx.Response:
+        return http.post(
+            f"{server.url}/picus/put", json={"order": 42}, headers={"Idempotency-Key": key}
+        )
+
+    responses = _all_at_once(20, create)
+    assert {response.status_code for response in responses} == {201}
+    ids = {response.json()["id"] for response in responses}
+    assert len(ids) == 1
+    (item_id,) = ids
+    assert {response.headers["location"] for response in responses} == {f"/picus/get/{item_id}"}
+    replayed = [r for r in responses if r.headers.get("idempotent-replayed") == "true"]
+    assert len(replayed) == 19
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+        listed = client.get("/picus/list").json()
+    assert [item["id"] for item in listed if item["data"] == {"order": 42}] == [item_id]
+
+
+def test_a_conditional_update_waits_for_a_concurrent_one_and_then_fails(
+    pg_engine: Engine,
+) -> None:
+    store = ItemStore(pg_engine)
+    item_id = store.create("v1")
+    with pg_engine.connect() as other, ThreadPoolExecutor(max_workers=1) as pool:
+        other.begin()
+        other.execute(
+            items.update()
+            .where(items.c.id == item_id, items.c.version == 1)
+            .values(version=items.c.version + 1, data="other")
+        )
+        # The row is locked by `other`: this UPDATE ... WHERE version IN (1) must wait.
+        racing = pool.submit(store.replace, item_id, "mine", frozenset({1}))
+        with pytest.raises(TimeoutError):
+            racing.result(timeout=0.5)
+        other.commit()
+        with pytest.raises(PreconditionFailed):
+            racing.result(timeout=TIMEOUT)
+    item = store.get(item_id)
+    assert (item.data_json, item.version) == ('"other"', 2)
+
+
+def test_a_keyed_create_waits_for_a_concurrent_holder_of_the_key_and_replays_it(
+    pg_engine: Engine,
+) -> None:
+    creates = IdempotentCreates(pg_engine, timedelta(hours=1))
+    key = f"held-{datetime.now(UTC).timestamp()}"
+    with pg_engine.connect() as other, ThreadPoolExecutor(max_workers=1) as pool:
+        other.begin()
+        held_id = ItemStore(pg_engine).create("placeholder")  # the holder's item
+        other.execute(
+            idempotency_keys.insert().values(
+                principal="",
+                idempotency_key=key,
+                fingerprint=document_fingerprint({"a": 1}),
+                item_id=held_id,
+                created_at=datetime.now(UTC),
+            )
+        )
+        racing = pool.submit(creates.create, {"a": 1}, key)
+        with pytest.raises(TimeoutError):
+            racing.result(timeout=0.5)  # blocked on the uncommitted key
+        other.commit()
+        creation = racing.result(timeout=TIMEOUT)
+    assert creation.item_id == held_id
+    assert creation.replayed
+    with pg_engine.connect() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(idempotency_keys)
+            .where(idempotency_keys.c.idempotency_key == key)
+        ).scalar_one()
+    assert count == 1
+
+
+def test_the_server_log_has_no_tracebacks(server: LiveServer) -> None:
+    assert server.log_path is not None
+    assert "Traceback" not in Path(server.log_path).read_text(errors="replace")
