@@ -6,8 +6,11 @@ answer, or a 502/503 after its retries, may or may not have happened, so the ite
 the old or the new state until something acknowledged (or a read) settles it.
 """
 
+import json
 import threading
 from dataclasses import dataclass, field
+
+from tests.support.json_values import json_value
 
 DELETED = object()  # the state of an item that is gone
 
@@ -74,6 +77,7 @@ class Ledger:
 
 
 def _same(left: object, right: object) -> bool:
+    """Equal as JSON values (true is not 1; 1 and 1.0 are the same number)."""
     if left is DELETED or right is DELETED:
         return left is right
-    return left == right and type(left) is type(right)
+    return json_value(json.dumps(left)) == json_value(json.dumps(right))

@@ -1,0 +1,84 @@
+"""The soak's own rules, checked without a stack: a lenient judge would prove nothing."""
+
+import httpx
+import pytest
+
+from soak.faults import Fault
+from soak.judge import judge
+from soak.ledger import DELETED, ItemRecord
+from soak.outcomes import NO_ANSWER, TIMEOUT, Outcome, malformed
+
+PROBLEM = {"Content-Type": "application/problem+json"}
+FAULT = Fault("PostgreSQL down", started=10.0, ended=12.0)
+SETTLE = 2.0
+CLIENT_TIMEOUT = 15.0
+
+
+def _verdict(*outcomes: Outcome) -> list[str]:
+    return judge(list(outcomes), [FAULT], SETTLE, CLIENT_TIMEOUT).violations
+
+
+def test_502_503_and_dropped_connections_are_allowed_only_in_a_fault_window() -> None:
+    inside = [
+        Outcome("get", 11.0, 11.1, 503),
+        Outcome("create", 13.5, 13.6, 502),  # 1.5 s after the fault ended: still settling
+        Outcome("list", 9.9, 10.2, None, f"{NO_ANSWER}: ReadError"),
+    ]
+    assert _verdict(*inside) == []
+    assert len(_verdict(Outcome("get", 14.5, 14.6, 503))) == 1
+    assert len(_verdict(Outcome("get", 5.0, 5.1, None, f"{NO_ANSWER}: ConnectError"))) == 1
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        Outcome("create", 11.0, 11.1, 500),
+        Outcome("get", 11.0, 11.1, 504),
+        Outcome("get", 11.0, 11.1, 503, "503 without Retry-After"),
+        Outcome("get", 11.0, 26.5, 200),  # answered, but after the client timeout
+        Outcome("get", 11.0, 26.0, None, f"{TIMEOUT}: ReadTimeout"),
+        Outcome("create", 20.0, 20.1, 429),
+    ],
+    ids=["500", "504", "malformed", "slow", "timeout", "429"],
+)
+def test_never_allowed_even_inside_a_fault_window(outcome: Outcome) -> None:
+    assert len(_verdict(outcome)) == 1
+
+
+def test_recovery_is_the_first_success_sent_after_the_fault_ended() -> None:
+    outcomes = [
+        Outcome("get", 11.0, 11.2, 200),  # served while the fault lasted
+        Outcome("get", 12.1, 12.2, 503),
+        Outcome("get", 12.3, 12.7, 200),
+    ]
+    (stats,) = judge(outcomes, [FAULT], SETTLE, CLIENT_TIMEOUT).per_fault
+    assert stats.served_during == 1
+    assert stats.errors == 1
+    assert stats.recovery == pytest.approx(0.7)
+
+
+def test_malformed_answers_are_recognised() -> None:
+    html_502 = httpx.Response(502, headers={"Content-Type": "text/html"}, content=b"<html>")
+    assert malformed("get", html_502)
+    bare_503 = httpx.Response(503, headers=PROBLEM, json={"title": "x", "status": 503})
+    assert malformed("get", bare_503) == "503 without Retry-After"
+    wrong_status = httpx.Response(404, headers=PROBLEM, json={"title": "x", "status": 400})
+    assert malformed("get", wrong_status)
+    created = httpx.Response(201, headers={"Location": "/picus/get/7"}, json={"id": 7})
+    assert malformed("create", created) == ""
+    assert malformed("create", httpx.Response(201, json={"id": 7}))  # no Location
+    assert malformed("get", httpx.Response(200, json={"id": 7, "data": 1}), item_id=7)
+
+
+def test_an_unacknowledged_write_leaves_both_states_possible_until_one_is_seen() -> None:
+    record = ItemRecord(1, [{"v": 1}])
+    record.maybe({"v": 2})
+    record.maybe(DELETED)
+    assert record.may_be({"v": 1})
+    assert record.may_be({"v": 2})
+    assert record.may_be(DELETED)
+    assert not record.may_be({"v": 3})
+    assert not ItemRecord(2, [{"v": 1}]).may_be({"v": True})  # JSON values, not Python's ==
+    record.settle({"v": 2})
+    assert not record.may_be({"v": 1})
+    assert not record.may_be(DELETED)
