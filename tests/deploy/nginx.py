@@ -61,11 +61,17 @@ def template_variables(template: Path = TEMPLATE) -> set[str]:
 
 
 def render(environment: Mapping[str, str], template: Path = TEMPLATE) -> str:
-    """The template after the image's envsubst step, given the container's environment."""
+    """The template after the image's envsubst step, given the container's environment.
+
+    envsubst sees only that environment, as in the container: nothing from the test's own.
+    """
     defined = sorted(name for name in environment if re.search(ENVSUBST_FILTER, name))
     shell_format = " ".join(f"${{{name}}}" for name in defined)
+    envsubst = shutil.which("envsubst")
+    if envsubst is None:
+        raise FileNotFoundError("envsubst is not installed (Debian: gettext-base)")
     result = subprocess.run(
-        ["envsubst", shell_format],
+        [envsubst, shell_format],
         input=template.read_text(encoding="utf-8"),
         env=dict(environment),
         capture_output=True,

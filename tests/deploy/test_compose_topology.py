@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from tests.deploy.compose import COMPOSE_FILE, REPO, resolved_config, service_environment
-from tests.deploy.nginx import ENVSUBST_FILTER, template_variables
+from tests.deploy.nginx import ENVSUBST_FILTER, render, template_variables
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_?KEY", re.IGNORECASE)
 HEALTHY_CONDITIONS = {"service_healthy", "service_completed_successfully"}
@@ -183,3 +183,15 @@ def test_nginx_re_resolves_the_app_so_scaled_replicas_join(
     assert match, image
     assert (int(match[1]), int(match[2])) >= (1, 28), image
     assert not services["app"].get("container_name"), "a fixed name blocks --scale app=N"
+
+
+def test_the_container_renders_a_complete_config(nginx_installed: None) -> None:
+    rendered = render(service_environment("nginx"))
+    assert "${" not in rendered, "a variable the compose file does not define"
+    assert re.search(r"^\s*server app:8000 resolve;$", rendered, re.MULTILINE)
+    assert re.search(r"^\s*resolver 127\.0\.0\.11 ", rendered, re.MULTILINE)
+    assert re.search(r"^\s*listen 80 default_server;$", rendered, re.MULTILINE)
+    assert re.search(r"^\s*client_max_body_size 1048576;$", rendered, re.MULTILINE)
+    # Nginx's own variables survive the substitution.
+    assert "$picus_request_id" in rendered
+    assert "$proxy_add_x_forwarded_for" in rendered
