@@ -88,14 +88,18 @@ class LoadClient(threading.Thread):
         self.mine: list[ItemRecord] = []
         self.sequence = 0
         self.http: httpx.Client | None = None
+        self.crash = ""  # why the loop ended early, if it did: the soak then fails
 
     def run(self) -> None:
         """Loop until told to stop; an operation in progress finishes its retries first."""
         timeout = httpx.Timeout(self.settings.client_timeout)
-        with httpx.Client(base_url=self.settings.base_url, timeout=timeout) as http:
-            self.http = http
-            while not self.stop.is_set():
-                self._operation()()
+        try:
+            with httpx.Client(base_url=self.settings.base_url, timeout=timeout) as http:
+                self.http = http
+                while not self.stop.is_set():
+                    self._operation()()
+        except Exception as exc:  # reported as a violation, never swallowed
+            self.crash = f"{self.name} crashed: {type(exc).__name__}: {exc}"
 
     def _operation(self) -> Operation:
         if len(self.mine) < 3:

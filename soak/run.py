@@ -175,6 +175,7 @@ def _load_and_faults(
     _save(outcomes, faults, config.workdir / "outcomes.jsonl", started)
     verdict = judge(outcomes, faults, config.settle, config.client_timeout)
     verdict.violations.extend(f"{name} did not finish its last operation" for name in stuck)
+    verdict.violations.extend(client.crash for client in clients if client.crash)
     ledger.wrong_answers[:] = _with_upstream_status(ledger.wrong_answers, nginx)
     return SoakResult(
         config, features, faults, outcomes, ledger, items_checked, seconds, verdict, load_average
