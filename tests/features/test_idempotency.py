@@ -142,3 +142,14 @@ def test_fingerprints_compare_json_values() -> None:
     assert document_fingerprint({"a": 1, "b": 2}) == document_fingerprint({"b": 2, "a": 1})
     assert document_fingerprint([1, 2]) != document_fingerprint([2, 1])
     assert document_fingerprint("null") != document_fingerprint(None)
+
+
+def test_a_key_that_keeps_colliding_is_409_with_retry_after(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If every attempt loses the race and then finds no row, the client is told to retry."""
+    monkeypatch.setattr(IdempotentCreates, "_live_row", lambda *_args: None)
+    monkeypatch.setattr(IdempotentCreates, "_insert", lambda *_args: None)
+    response = _post(client, b"1")
+    assert_problem(response, 409)
+    assert int(response.headers["retry-after"]) >= 1
