@@ -13,6 +13,7 @@ from picus.body import body_validator_map
 from picus.config import Settings
 from picus.handlers import health
 from picus.handlers.context import IDEMPOTENT_CREATES_KEY, STORE_KEY
+from picus.observability.wiring import observe, worker_stopped
 from picus.problems import register_error_handlers
 from picus.resources import resource_dir
 from picus.routes import RouteGuard
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> FlaskApp:
     async def lifespan(_app: object) -> AsyncIterator[None]:
         yield
         store.engine.dispose()
+        worker_stopped()
 
     app = FlaskApp(
         __name__,
@@ -60,6 +62,7 @@ def create_app(settings: Settings) -> FlaskApp:
         position=MiddlewarePosition.BEFORE_ROUTING,
         spec_path=resource_dir("openapi") / "picus.yaml",
     )
+    observe(app, store.engine, spec_path=resource_dir("openapi") / "picus.yaml")
     app.app.extensions[STORE_KEY] = store
     app.app.extensions[IDEMPOTENT_CREATES_KEY] = IdempotentCreates(
         store.engine, timedelta(seconds=settings.idempotency_key_ttl)

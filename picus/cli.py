@@ -68,19 +68,25 @@ def _positive(text: str) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    if settings.embedded:
-        _upgrade(settings)
-    # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal so the exit
-    # status would say "killed". A requested stop is a success: this handler turns that
-    # re-raised signal into a normal return, and so exit status 0.
-    signal.signal(signal.SIGTERM, _ignore_signal)
-    uvicorn.run(
-        "picus.asgi:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers or settings.workers,
-        proxy_headers=True,
-    )
+    from picus.observability.lifecycle import operated
+
+    workers = args.workers or settings.workers
+    with operated(settings, args.host, args.port, workers) as operations:
+        if settings.embedded:
+            _upgrade(settings)
+        # uvicorn finishes in-flight requests on SIGTERM (within PICUS_GRACEFUL_TIMEOUT),
+        # then re-raises the signal so the exit status would say "killed". A requested stop
+        # is a success: this handler turns that re-raised signal into a normal return, and
+        # so exit status 0.
+        signal.signal(signal.SIGTERM, _ignore_signal)
+        uvicorn.run(
+            "picus.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            proxy_headers=True,
+            **operations,
+        )
     return 0
 
 

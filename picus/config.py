@@ -5,7 +5,7 @@ in the middle of a request.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +44,25 @@ class Settings(BaseSettings):
     db_statement_timeout: PositiveSeconds = 5.0
     retry_after: int = Field(default=5, ge=1, le=3600)
     validate_responses: bool = False
+    log_format: Literal["json", "console"] | None = Field(
+        default=None, description="Log lines as JSON or for people; unset: console on a terminal."
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    graceful_timeout: PositiveSeconds = Field(
+        default=20.0,
+        description="Seconds a stopping server gives in-flight requests to finish (SIGTERM).",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "PICUS_METRICS_DIR"),
+        description="prometheus-client's multiprocess directory; unset: a fresh temporary one.",
+    )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
     workers: int = Field(default=1, ge=1, le=64, description="`picus serve` worker processes.")
     database_password_file: Path | None = Field(
         default=None,

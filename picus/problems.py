@@ -11,6 +11,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
 
+from picus.observability.database import record_unavailable
 from picus.storage import (
     IdempotencyKeyBusy,
     IdempotencyKeyReused,
@@ -57,7 +58,8 @@ def register_error_handlers(app: FlaskApp, retry_after: int) -> None:
     def key_busy(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(409, "Conflict", str(exc), headers={"Retry-After": "1"})
 
-    def unavailable(_request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
+    def unavailable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        record_unavailable(exc)
         return problem(
             503,
             "Service Unavailable",

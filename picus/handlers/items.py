@@ -6,6 +6,7 @@ from flask import Response, request
 
 from picus.etags import etag, if_match_versions, none_match
 from picus.handlers.context import idempotent_creates, principal, request_document, store
+from picus.observability.metrics import item_created, item_deleted
 from picus.representation import item_json, items_json_stream
 from picus.storage.items import INITIAL_VERSION, StoredItem
 
@@ -18,11 +19,14 @@ def create_item() -> Response:
     headers = {"ETag": etag(INITIAL_VERSION)}
     if key is None:
         item_id = store().create(request_document())
+        item_created()
     else:
         creation = idempotent_creates().create(request_document(), key, principal())
         item_id = creation.item_id
         if creation.replayed:
             headers["Idempotent-Replayed"] = "true"
+        else:
+            item_created()
     headers["Location"] = f"/picus/get/{item_id}"
     return Response(b'{"id":%d}' % item_id, 201, headers=headers, mimetype=JSON)
 
@@ -60,6 +64,7 @@ def list_items(limit: int | None = None, after: int = 0) -> Response:
 def delete_item(id_: int) -> Response:
     """DELETE /picus/{id}: 204 with no body, if If-Match (when sent) names its version."""
     store().delete(id_, if_match_versions(request.headers.get("If-Match")))
+    item_deleted()
     return _without_body(204)
 
 

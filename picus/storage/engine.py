@@ -26,6 +26,8 @@ def create_engine(settings: Settings) -> Engine:
     options: dict[str, Any] = {
         "json_serializer": dump_json,
         "pool_pre_ping": True,
+        # A failing statement's error text never carries a document (into a log line).
+        "hide_parameters": True,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,

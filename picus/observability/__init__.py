@@ -1,0 +1,1 @@
+"""Operating Picus: request ids, structured logs, Prometheus metrics, start and stop."""

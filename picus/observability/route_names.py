@@ -1,0 +1,84 @@
+"""Names for the route a request took, safe as metric labels: never a raw path with ids in it.
+
+Spec routes are named by their operationId and the spec's path template (`/picus/get/{id}`);
+routes added to the Flask app outside the spec (`/healthz`, `/metrics`) by their URL rule;
+anything else is `unmatched`.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from connexion.middleware.abstract import ROUTING_CONTEXT
+from connexion.spec import Specification
+from starlette.types import Scope
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, RequestRedirect
+
+from picus.observability.metrics import UNMATCHED
+
+
+@dataclass(frozen=True, slots=True)
+class RouteName:
+    """What logs and metrics say about the route: operationId (None off the spec) and template."""
+
+    operation_id: str | None
+    path: str
+
+    @property
+    def label(self) -> str:
+        """The metrics label: the operationId, or the path template off the spec."""
+        return self.operation_id or self.path
+
+
+UNMATCHED_ROUTE = RouteName(None, UNMATCHED)
+
+
+class RouteNamer:
+    """Resolves a finished request's route from Connexion's routing result or Flask's URL map."""
+
+    def __init__(self, spec_path: Path, url_map: Map) -> None:
+        self._templates = _path_templates(spec_path)
+        self._url_map = url_map
+
+    @staticmethod
+    def prepare(scope: Scope) -> None:
+        """Make Connexion's routing result visible to the middleware that called this.
+
+        Connexion's router works on a shallow copy of the scope and records the operation
+        in `scope["extensions"]`; creating that dict first means the copy shares it.
+        """
+        scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {})
+
+    def name(self, scope: Scope) -> RouteName:
+        """The route of a request whose handling has started (or finished)."""
+        routing = scope.get("extensions", {}).get(ROUTING_CONTEXT, {})
+        operation_id = routing.get("operation_id")
+        if operation_id is not None:
+            return RouteName(operation_id, self._templates.get(operation_id, UNMATCHED))
+        return self._flask_rule(scope)
+
+    def _flask_rule(self, scope: Scope) -> RouteName:
+        adapter = self._url_map.bind("localhost")
+        try:
+            rule, _arguments = adapter.match(scope["path"], scope["method"], return_rule=True)
+        except (HTTPException, RequestRedirect):
+            return UNMATCHED_ROUTE
+        except (ValueError, OverflowError):
+            # A URL converter refused the value (Connexion's int converter raises on a
+            # 5000-digit id): a path no route serves, and naming it must never fail.
+            return UNMATCHED_ROUTE
+        return RouteName(None, rule.rule)
+
+
+@cache
+def _path_templates(spec_path: Path) -> dict[str, str]:
+    """operationId -> full path template; loaded once per spec file (it is validated)."""
+    spec = Specification.load(spec_path)
+    base = spec.base_path.rstrip("/")
+    return {
+        operation["operationId"]: base + path
+        for path, operations in spec["paths"].items()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
