@@ -65,7 +65,13 @@ def build_formatter(renderer: LogFormat) -> structlog.stdlib.ProcessorFormatter:
             structlog.processors.JSONRenderer(),
         ]
     else:
-        final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        console = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            timestamp_key="time",
+            # Not rich's traceback (when installed): it prints local variables, payloads too.
+            exception_formatter=structlog.dev.plain_traceback,
+        )
+        final = [console]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=pre_chain,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],

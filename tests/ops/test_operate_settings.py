@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,16 @@ def test_console_when_asked_or_on_a_terminal_json_otherwise() -> None:
     text = build_formatter("console").format(record)
     assert "hello you" in text
     assert not text.startswith("{")
+
+
+def test_console_tracebacks_never_show_local_variables() -> None:
+    document = {"note": "a-secret-payload"}  # a local a rich traceback would print
+    try:
+        raise RuntimeError("boom " + str(len(document)))
+    except RuntimeError:
+        record = logging.LogRecord(
+            "picus", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    text = build_formatter("console").format(record)
+    assert "RuntimeError: boom 1" in text
+    assert "a-secret-payload" not in text
