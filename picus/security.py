@@ -99,8 +99,8 @@ def security_map(check: KeyCheck) -> dict[str, type]:
 def register_auth_problems(app: FlaskApp) -> None:
     """Every 401 (missing, malformed or unknown key) gets a WWW-Authenticate challenge."""
 
-    def unauthorized(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        sent_something = "No authorization token" not in str(getattr(exc, "detail", ""))
+    def unauthorized(request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
+        sent_something = any(name in request.headers for name in ("x-api-key", "authorization"))
         challenge = CHALLENGE + (', error="invalid_token"' if sent_something else "")
         detail = (
             "The API key is not valid."

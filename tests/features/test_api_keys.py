@@ -26,7 +26,7 @@ def test_without_a_key_every_operation_is_401_with_a_challenge(keyed_client: Tes
     for method, path in READS + WRITES:
         response = _call(keyed_client, method, path, {})
         assert_problem(response, 401)
-        assert response.headers["www-authenticate"].startswith("Bearer ")
+        assert response.headers["www-authenticate"] == 'Bearer realm="picus"'
 
 
 def test_a_wrong_key_is_401_with_a_challenge(keyed_client: TestClient) -> None:
@@ -38,7 +38,8 @@ def test_a_wrong_key_is_401_with_a_challenge(keyed_client: TestClient) -> None:
     ]:
         response = keyed_client.get("/picus/list", headers=headers)
         assert_problem(response, 401)
-        assert "Bearer" in response.headers["www-authenticate"]
+        challenge = response.headers["www-authenticate"]
+        assert challenge == 'Bearer realm="picus", error="invalid_token"', headers
 
 
 def test_a_write_key_works_in_either_header_for_every_operation(
