@@ -8,6 +8,7 @@ its own responses. Any 5xx is a bug. Reports (JUnit, NDJSON) go to the work dire
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -51,22 +52,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    postgres = Postgres(workdir)
-    try:
+    with contextlib.ExitStack() as stack:
+        postgres = Postgres(workdir)
+        stack.callback(postgres.stop)
         postgres.start()
         env = {"DATABASE_URL": postgres.database_url, "PICUS_VALIDATE_RESPONSES": "true"}
-        with LiveServer(
-            env, workers=2, log_path=workdir / "app.log", start_timeout=START_SECONDS
-        ) as app:
-            command = schemathesis_command(
-                f"{app.url}/picus/openapi.json", args.max_examples, workdir / "report", args.seed
-            )
-            print("$", " ".join(command), flush=True)
-            status = subprocess.run(  # noqa: S603 - our own command, no shell
-                command, cwd=REPO, env={**os.environ, "NO_COLOR": "1"}, check=False
-            ).returncode
-    finally:
-        postgres.stop()
+        app = LiveServer(env, workers=2, log_path=workdir / "app.log", start_timeout=START_SECONDS)
+        stack.callback(app.stop)  # also when start() times out: the process is ours to stop
+        app.start()
+        command = schemathesis_command(
+            f"{app.url}/picus/openapi.json", args.max_examples, workdir / "report", args.seed
+        )
+        print("$", " ".join(command), flush=True)
+        status = subprocess.run(  # noqa: S603 - our own command, no shell
+            command, cwd=REPO, env={**os.environ, "NO_COLOR": "1"}, check=False
+        ).returncode
     print(f"Logs and reports: {workdir}")
     return status
 

@@ -71,7 +71,11 @@ class LiveServer:
         self.process = subprocess.Popen(
             command, env=self.env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT
         )
-        wait_until_serving(f"{self.url}/healthz", self.start_timeout, self.process)
+        try:
+            wait_until_serving(f"{self.url}/healthz", self.start_timeout, self.process)
+        except BaseException:
+            self.stop()  # `with` never calls __exit__ when __enter__ fails: no orphan server
+            raise
         return self
 
     def stop(self, timeout: float = 20.0) -> int:
