@@ -34,3 +34,13 @@ def items_json_stream(items: Iterable[StoredItem]) -> Iterator[bytes]:
             buffer.clear()
     buffer += b"]"
     yield bytes(buffer)
+
+
+def json_array(chunks: Iterable[str]) -> Iterator[bytes]:
+    """A JSON array from pieces that are each one or more comma-joined JSON values."""
+    yield b"["
+    separator = b""
+    for chunk in chunks:
+        yield separator + chunk.encode()
+        separator = b","
+    yield b"]"
