@@ -53,17 +53,26 @@ class Cluster:
         """DATABASE_URL for a `picus` process."""
         return self.url.render_as_string(hide_password=False)
 
+    @property
+    def postmaster_pid(self) -> int:
+        """The server's root process (the first line of postmaster.pid)."""
+        pid_file = Path(self._executor.datadir) / "postmaster.pid"
+        return int(pid_file.read_text().split()[0])
+
     def pgbench_args(self) -> list[str]:
         """Connection arguments for pgbench (same TCP path as the app's)."""
         return ["-h", HOST, "-p", str(self.port), "-U", USER, DBNAME]
 
-    def start(self) -> None:
-        """Initialise and start the server, create the database, run `picus db upgrade`."""
+    def start(self, env: dict[str, str]) -> None:
+        """Initialise and start the server, create the database, run `picus db upgrade`.
+
+        `env` is the server's extra environment, so the schema matches the code served.
+        """
         self._executor.start()
         DatabaseJanitor(
             user=USER, host=HOST, port=self.port, dbname=DBNAME, version=self._executor.version
         ).init()
-        env = {**os.environ, "DATABASE_URL": self.database_url}
+        env = {**os.environ, **env, "DATABASE_URL": self.database_url}
         subprocess.run([str(PICUS), "db", "upgrade"], env=env, cwd=REPO, check=True, timeout=60)  # noqa: S603 (fixed tool, arguments built here)
 
     def engine(self) -> Engine:

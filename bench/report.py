@@ -19,6 +19,8 @@ class Row:
     failed: int
     rss_mib: float | None = None
     ratio: float | None = None  # per_second / pgbench's per_second for the same scenario
+    app_cpu_ms: float | None = None  # the server tree's CPU time per request
+    db_cpu_ms: float | None = None  # PostgreSQL's CPU time per request
 
 
 @dataclass
@@ -94,7 +96,7 @@ class Report:
 
 
 HEADERS: tuple[str, ...] = ("scenario", "via", "conns", "req/s", "p50 ms", "p99 ms")
-HEADERS += ("non-2xx", "RSS MiB", "x pgbench")
+HEADERS += ("non-2xx", "RSS MiB", "x pgbench", "app CPU ms", "db CPU ms")
 
 
 def _cells(report: Report) -> list[tuple[str, ...]]:
@@ -111,6 +113,8 @@ def _cells(report: Report) -> list[tuple[str, ...]]:
                 str(row.failed),
                 "-" if row.rss_mib is None else f"{row.rss_mib:.0f}",
                 "-" if row.ratio is None else f"{row.ratio:.3f}",
+                "-" if row.app_cpu_ms is None else f"{row.app_cpu_ms:.2f}",
+                "-" if row.db_cpu_ms is None else f"{row.db_cpu_ms:.3f}",
             )
         )
     return cells

@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import httpx
 
 from bench import load, machine, profile, proxy
 from bench.cluster import Cluster
+from bench.cpu import tree_cpu_seconds
 from bench.documents import document, document_text
 from bench.memory import MIB, TreeSampler
 from bench.report import Report, Row, Target
@@ -132,24 +133,33 @@ class Bench:
     def scenario(self, scenario: Scenario) -> None:
         """pgbench, then wrk to each target, each after its own warm-up."""
         self.deadline.check(scenario.name)
-        baseline = self._pgbench(scenario)
-        self.rows.append(_row(scenario, "pgbench", baseline))
+        baseline, db_cpu = self._pgbench(scenario)
+        row = _row(scenario, "pgbench", baseline)
+        row.db_cpu_ms = _per_request(db_cpu, baseline)
+        self.rows.append(row)
         for via, url in self.targets().items():
             self.deadline.check(f"{scenario.name} {via}")
             args = self._wrk_args(scenario, warmup=True)
             load.wrk(url, scenario.wrk_script, args, scenario.connections, self.plan.warmup)
             args = self._wrk_args(scenario, warmup=False)
             started = time.monotonic()
+            app_cpu = tree_cpu_seconds(self.server.pid)
+            db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid)
             rate = load.wrk(url, scenario.wrk_script, args, scenario.connections, self.plan.seconds)
+            app_cpu = tree_cpu_seconds(self.server.pid) - app_cpu
+            db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid) - db_cpu
             rss = self.sampler.peak(started, time.monotonic())
             row = _row(scenario, via, rate, rss_mib=rss / MIB)
             row.ratio = rate.per_second / baseline.per_second if baseline.per_second else None
+            row.app_cpu_ms = _per_request(app_cpu, rate)
+            row.db_cpu_ms = _per_request(db_cpu, rate)
             self.rows.append(row)
             print(f"  {scenario.name:6} {via:7} {rate.per_second:9,.0f}/s", flush=True)
             if via == "direct" and scenario.name in self.profile_scenarios:
                 self._profile(scenario, url)
 
-    def _pgbench(self, scenario: Scenario) -> load.Rate:
+    def _pgbench(self, scenario: Scenario) -> tuple[load.Rate, float]:
+        """The baseline's rate, and PostgreSQL's CPU seconds during the measured run."""
         defines = {
             "first_id": str(self.first_id),
             "last_id": str(self.last_id),
@@ -164,6 +174,7 @@ class Bench:
                 self.cluster.execute(
                     "SELECT setval('bench_delete_ids', :first, false)", first=first
                 )
+            db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid)
             rate = load.pgbench(
                 self.cluster.pgbench_args(),
                 scenario.pgbench_scripts,
@@ -171,8 +182,9 @@ class Bench:
                 scenario.connections,
                 seconds,
             )
+            db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid) - db_cpu
         print(f"  {scenario.name:6} pgbench {rate.per_second:9,.0f}/s", flush=True)
-        return rate
+        return rate, db_cpu
 
     def _wrk_args(self, scenario: Scenario, warmup: bool) -> list[str]:
         ids = [str(self.first_id), str(self.last_id)]
@@ -279,6 +291,11 @@ def _row(scenario: Scenario, via: str, rate: load.Rate, rss_mib: float | None = 
     )
 
 
+def _per_request(cpu_seconds: float, rate: load.Rate) -> float | None:
+    """CPU milliseconds per request (or transaction)."""
+    return round(1000 * cpu_seconds / rate.requests, 3) if rate.requests else None
+
+
 def _get(rows: dict[str, Row], name: str, attribute: str) -> float | None:
     row = rows.get(name)
     value = getattr(row, attribute) if row is not None else None
@@ -328,6 +345,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated scenarios to profile with py-spy in an extra run",
     )
     parser.add_argument("--no-nginx", action="store_true", help="direct to the app only")
+    parser.add_argument("--seconds", type=float, help="override the measured seconds per run")
+    parser.add_argument("--warmup", type=float, help="override the warm-up seconds per run")
     parser.add_argument("--label", default="", help="a name for this run in the results")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
     return parser.parse_args(argv)
@@ -337,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; the exit status is 0 when it ran (targets are reported, not enforced)."""
     args = _parse_args(argv)
     plan = QUICK if args.quick else FULL
+    plan = replace(
+        plan,
+        seconds=args.seconds or plan.seconds,
+        warmup=args.warmup if args.warmup is not None else plan.warmup,
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     stem = f"{stamp}-{args.label}" if args.label else stamp
     workdir = args.results / stem
@@ -356,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         cluster = Cluster()
         stack.callback(cluster.stop)
-        cluster.start()
+        cluster.start(env)
         server = AppServer(
             {"DATABASE_URL": cluster.database_url, **env},
             workdir / "server.log",
