@@ -222,6 +222,12 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_DELETE(self) -> None:
+        """Record the request, then die without answering, like a worker killed mid-request."""
+        self.seen.append({"_method": "DELETE"})
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the test reads `seen`, not a log."""
 
@@ -264,3 +270,16 @@ def test_the_app_gets_the_request_id_and_forwarded_headers_over_keep_alive(
     assert forwarded["_version"] == "HTTP/1.1"
     assert "connection" not in forwarded
     assert seen[0]["_peer_port"] == seen[1]["_peer_port"]
+
+
+def test_a_request_the_app_dropped_is_a_502_and_never_sent_twice(
+    recording_upstream: tuple[int, list[dict[str, str]]], nginx_factory: NginxFactory
+) -> None:
+    port, seen = recording_upstream
+    nginx = nginx_factory(port)
+    with _client(nginx) as client:
+        assert client.get("/picus/list").status_code == 200  # leaves a kept-alive connection
+        # The DELETE goes over that connection, and the app drops it: Nginx's classic retry
+        # case. Had the app committed the delete first, a second try would answer 404.
+        assert_problem(client.delete("/picus/7"), 502)
+    assert [request.get("_method", "GET") for request in seen] == ["GET", "DELETE"]
