@@ -3,18 +3,24 @@
 import os
 
 from flask import Response, request
-from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
+
+# Decided once, as prometheus-client decided where this process's values live (in memory,
+# or in files) when it was first imported; the environment may change later.
+MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+if values.ValueClass is values.MutexValue:
+    MULTIPROCESS_DIR = None
 
 
 def metrics() -> Response:
     """Serve all metrics in the format the scraper's Accept header asks for."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS_DIR is not None:
         # A fresh registry per scrape, as prometheus-client's multiprocess guide shows:
         # the collector reads every worker's files each time.
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        MultiProcessCollector(registry, path=MULTIPROCESS_DIR)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))

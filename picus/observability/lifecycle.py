@@ -2,6 +2,7 @@
 
 import logging
 import logging.config
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,14 +13,15 @@ from sqlalchemy.engine import URL
 from picus import __version__
 from picus.config import Settings
 from picus.observability.log_config import choose_format, logging_config
-from picus.observability.multiprocess import prepare_metrics_dir
+from picus.observability.multiprocess import ENV, prepare_metrics_dir
 
 logger = logging.getLogger("picus")
 
 # uvicorn kills a worker that does not answer its supervisor's ping in time (default 5 s),
-# and a worker still importing on a busy two-core machine can take longer than that:
-# it was killed and restarted in a loop. 30 s still catches a hung worker.
-WORKER_HEALTHCHECK_S = 30
+# and a worker still importing on a busy two-core machine took longer than that: it was
+# killed and restarted in a loop. Not much longer, though: the supervisor also waits this
+# long on a ping to a worker that died just after it was sent, before replacing it.
+WORKER_HEALTHCHECK_S = 10
 
 _SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
 
@@ -33,6 +35,7 @@ def operated(settings: Settings, host: str, port: int, workers: int) -> Iterator
     """
     config = logging_config(choose_format(settings.log_format), settings.log_level)
     logging.config.dictConfig(config)
+    inherited = os.environ.get(ENV)
     metrics_dir, created = prepare_metrics_dir(settings.metrics_dir)
     log_start(settings.url, host, port, workers, settings.graceful_timeout)
     try:
@@ -45,6 +48,10 @@ def operated(settings: Settings, host: str, port: int, workers: int) -> Iterator
     finally:
         if created:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+        if inherited is None:  # leave the environment as it was (picus serve run in-process)
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = inherited
 
 
 def masked_database(url: URL) -> str:

@@ -72,7 +72,8 @@ def test_the_database_url_is_logged_without_its_password(url: str) -> None:
 def test_a_configured_metrics_dir_is_emptied_of_old_values_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setenv(ENV, "restored-after-the-test")  # so the delenv below is undone
+    monkeypatch.delenv(ENV)
     (tmp_path / "counter_1234.db").write_bytes(b"old")
     (tmp_path / "README").write_text("not ours")
     path, created = prepare_metrics_dir(tmp_path)
@@ -82,7 +83,8 @@ def test_a_configured_metrics_dir_is_emptied_of_old_values_only(
 
 
 def test_without_a_metrics_dir_a_fresh_one_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setenv(ENV, "restored-after-the-test")  # so the delenv below is undone
+    monkeypatch.delenv(ENV)
     path, created = prepare_metrics_dir(None)
     try:
         assert created
