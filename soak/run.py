@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from soak.faults import Fault, FaultPlan, Target, inject
 from soak.judge import Verdict, judge
@@ -26,6 +27,7 @@ from soak.proxy import SoakNginx, start_nginx, upstream_statuses
 from soak.verify import verify
 from tests.support.servers import LiveServer
 
+T = TypeVar("T")
 WORKERS = 2
 START_SECONDS = 90.0  # picus serve on a busy two-core machine (imports, two workers)
 FAULTS = 5
@@ -135,11 +137,12 @@ def run_soak(config: SoakConfig) -> SoakResult:
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
 
 
-def _timed(what: str, action: Callable[[], object]) -> None:
+def _timed(what: str, action: Callable[[], T]) -> T:
     """Run `action` and say how long it took (setup and teardown are bounded, not free)."""
     started = time.monotonic()
-    action()
+    result = action()
     print(f"soak: {what} took {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    return result
 
 
 def _load_and_faults(
@@ -165,12 +168,10 @@ def _load_and_faults(
             client.join(config.retry_seconds + 2 * config.client_timeout)
     seconds = time.monotonic() - started
     stuck = [client.name for client in clients if client.is_alive()]
-    checked: list[int] = []
-    _timed(
+    items_checked = _timed(
         "verify: every acknowledged write",
-        lambda: checked.append(verify(nginx.url, ledger, recorder, config.client_timeout)),
+        lambda: verify(nginx.url, ledger, recorder, config.client_timeout),
     )
-    items_checked = checked[0]
     outcomes = recorder.snapshot()
     _save(outcomes, faults, config.workdir / "outcomes.jsonl", started)
     verdict = judge(outcomes, faults, config.settle, config.client_timeout)
