@@ -6,10 +6,14 @@ environment before that happens in any process.
 """
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+# prometheus-client names a live gauge's file after its mode and the writing process.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
 
 
 def prepare_metrics_dir(configured: Path | None) -> tuple[Path, bool]:
@@ -36,3 +40,31 @@ def forget_this_worker() -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def forget_dead_workers(path: Path) -> None:
+    """Drop the live gauges of workers that died without stopping (killed, crashed).
+
+    A worker that stops normally does this itself; uvicorn replaces a killed one without
+    telling anyone, so the scrape does it: a PID that no longer exists has no live values.
+    """
+    pids = {
+        int(m.group(1))
+        for f in path.glob("gauge_live*.db")
+        if (m := _LIVE_GAUGE_FILE.fullmatch(f.name))
+    }
+    from prometheus_client import multiprocess
+
+    for pid in pids:
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True

@@ -1,5 +1,7 @@
 """/metrics on a real server with two uvicorn workers: counts add up over both workers."""
 
+import os
+import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -7,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.ops.support import LIST_ONE, access_lines, sample, scrape
+from tests.ops.support import LIST_ONE, access_lines, log_lines, sample, scrape
 from tests.support.servers import LiveServer
 
 BATCH = 8
@@ -65,3 +67,40 @@ def test_metrics_directory_is_emptied_on_start(pg_env: dict[str, str], tmp_path:
         text = scrape(server.url)
         labels = {"operation": LIST_ONE, "method": "GET", "status": "200"}
         assert sample(text, "picus_http_requests_total", **labels) is None  # the old run's 1
+
+
+def _workers(server: LiveServer) -> set[int]:
+    """uvicorn's worker processes: the children of `picus serve` but its resource tracker."""
+    assert server.process is not None
+    pid = server.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {
+        int(child)
+        for child in children
+        if "resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes().decode()
+    }
+
+
+def test_a_killed_worker_leaves_no_stale_gauge(pg_env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    with LiveServer(pg_env, workers=2, log_path=log) as server:
+        before = _workers(server)
+        assert len(before) == 2
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)  # a worker of the server this test started
+        deadline = time.monotonic() + DEADLINE_S
+        started: set[int] = set()
+        while time.monotonic() < deadline and not started:
+            replacements = _workers(server) - before
+            started = {
+                line["process"]
+                for line in log_lines(log)
+                if line["process"] in replacements
+                and line["message"] == "Application startup complete."
+            }
+            time.sleep(0.2)
+        assert started, "uvicorn did not replace the killed worker"
+        # Two live pools: the replacement's counts, the victim's no longer does (else 30).
+        text = scrape(server.url)
+        assert sample(text, "picus_db_pool_size") == 2 * 10
+        assert sample(text, "picus_http_requests_in_progress") == 1

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from picus.config import ConfigError, load_settings
 from picus.observability.lifecycle import masked_database
 from picus.observability.log_config import build_formatter, choose_format
-from picus.observability.multiprocess import ENV, prepare_metrics_dir
+from picus.observability.multiprocess import ENV, forget_dead_workers, prepare_metrics_dir
 from picus.observability.request_id import current_request_id
 
 
@@ -133,3 +134,20 @@ def test_console_tracebacks_never_show_local_variables() -> None:
     text = build_formatter("console").format(record)
     assert "RuntimeError: boom 1" in text
     assert "a-secret-payload" not in text
+
+
+def test_a_scrape_forgets_the_live_gauges_of_dead_workers(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live, gone = os.getpid(), dead.pid
+    for name in (
+        f"gauge_livesum_{live}.db",
+        f"gauge_livesum_{gone}.db",
+        f"gauge_liveall_{gone}.db",
+        f"counter_{gone}.db",  # a dead worker's counts still belong in the totals
+    ):
+        (tmp_path / name).write_bytes(b"")
+    forget_dead_workers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{gone}.db", f"gauge_livesum_{live}.db"]
+    )
