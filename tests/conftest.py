@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from connexion import FlaskApp
 from pytest_postgresql import factories
 from pytest_postgresql.executors import PostgreSQLExecutor
@@ -22,6 +21,7 @@ from picus.config import Settings, load_settings
 from picus.storage import schema
 from picus.storage.engine import create_engine
 from picus.storage.items import ItemStore
+from tests.support.database import empty_database
 from tests.support.servers import LiveServer
 
 postgresql_proc = factories.postgresql_proc()
@@ -78,18 +78,8 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     else:
         overrides = {"database_url": "", "sqlite_path": request.getfixturevalue("sqlite_path")}
     settings = load_settings(validate_responses=True, **overrides)
-    _empty(settings)
+    empty_database(settings)
     return settings
-
-
-def _empty(settings: Settings) -> None:
-    engine = create_engine(settings)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM items"))
-            conn.execute(sa.text("DELETE FROM idempotency_keys"))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -123,7 +113,7 @@ def client(app: FlaskApp) -> Iterator[TestClient]:
 def pg_env(pg_url: URL) -> dict[str, str]:
     """Environment for a `picus` process on the (emptied) session PostgreSQL database."""
     database_url = pg_url.render_as_string(hide_password=False)
-    _empty(load_settings(database_url=database_url))
+    empty_database(load_settings(database_url=database_url))
     return {"DATABASE_URL": database_url}
 
 

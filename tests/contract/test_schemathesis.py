@@ -16,13 +16,19 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from picus.app import create_app
 from picus.config import Settings, load_settings
+from tests.support.database import empty_database
 
 
 @pytest.fixture
-def contract_app(pg_env: dict[str, str]) -> FlaskApp:
-    """The app on an empty PostgreSQL database, validating its own responses too."""
-    settings: Settings = load_settings(database_url=pg_env["DATABASE_URL"], validate_responses=True)
-    return create_app(settings)
+def contract_settings(pg_env: dict[str, str]) -> Settings:
+    """An empty PostgreSQL database; the app validates its own responses too."""
+    return load_settings(database_url=pg_env["DATABASE_URL"], validate_responses=True)
+
+
+@pytest.fixture
+def contract_app(contract_settings: Settings) -> FlaskApp:
+    """The app under test."""
+    return create_app(contract_settings)
 
 
 @pytest.fixture
@@ -39,6 +45,12 @@ def test_every_operation_honours_the_contract(case: schemathesis.Case[Any]) -> N
     case.call_and_validate()
 
 
-def test_stateful_put_get_delete_follows_the_links(api_schema: OpenApiSchema) -> None:
-    state_machine = api_schema.as_state_machine()
-    state_machine.run()
+def test_stateful_put_get_delete_follows_the_links(
+    api_schema: OpenApiSchema, contract_settings: Settings
+) -> None:
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            """Each generated scenario starts empty: no items, no remembered Idempotency-Keys."""
+            empty_database(contract_settings)
+
+    Workflow.run()
