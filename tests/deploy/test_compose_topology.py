@@ -117,7 +117,7 @@ def test_app_runs_read_only_with_restart_and_grace(services: dict[str, dict[str,
 def test_no_literal_secret_in_the_compose_file(services: dict[str, dict[str, Any]]) -> None:
     for name in services:
         for variable, value in service_environment(name).items():
-            if SECRET_NAME.search(variable):
+            if SECRET_NAME.search(variable) and value.lower() not in {"true", "false"}:
                 assert variable.endswith("_FILE"), (name, variable)
                 assert value.startswith("/run/secrets/"), (name, variable)
             if variable == "DATABASE_URL":
@@ -136,6 +136,20 @@ def test_database_password_is_a_compose_secret_from_the_uncommitted_env(
     assert re.search(rf"^{source['environment']}=", example, re.MULTILINE)
     assert ".env" in (REPO / ".gitignore").read_text(encoding="utf-8").split()
     assert ".env" not in (REPO / ".dockerignore").read_text(encoding="utf-8").split("!")
+
+
+def test_the_stack_requires_api_keys_from_a_compose_secret(
+    config: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    environment = service_environment("app")
+    assert environment["PICUS_REQUIRE_API_KEYS"] == "true"
+    assert environment["PICUS_API_KEYS_FILE"] == "/run/secrets/api_keys"
+    assert "api_keys" in [secret["source"] for secret in services["app"]["secrets"]]
+    assert "api_keys" not in [s["source"] for s in services["migrate"].get("secrets", [])]
+    source = config["secrets"]["api_keys"]
+    assert set(source) - {"name"} == {"environment"}
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    assert re.search(rf"^{source['environment']}=$", example, re.MULTILINE)
 
 
 def test_raw_file_holds_no_password_either() -> None:
