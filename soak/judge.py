@@ -14,8 +14,9 @@ from soak.faults import Fault
 from soak.outcomes import TIMEOUT, UNAVAILABLE, Outcome
 
 # 4xx the load itself meets: a read or delete of an item whose delete was not acknowledged,
-# and an Idempotency-Key still busy with its first request.
-EXPECTED_4XX = frozenset({404, 409})
+# an Idempotency-Key still busy with its first request, a PUT whose If-Match an earlier
+# unanswered attempt made stale. Whether each was right is the ledger's call (load.py).
+EXPECTED_4XX = frozenset({404, 409, 412})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ class ItemRecord:
 
     item_id: int
     possible: list[object]
+    etag: str | None = None  # the current ETag, known only while the state is certain
 
     @property
     def certain(self) -> bool:
@@ -31,12 +32,16 @@ class ItemRecord:
         """True if `state` (a document, or DELETED) is one this item may be in."""
         return any(_same(state, candidate) for candidate in self.possible)
 
-    def settle(self, state: object) -> None:
-        """An acknowledged write or a read fixed the state."""
+    def settle(self, state: object, etag: str | None = None) -> None:
+        """An acknowledged write or a read fixed the state (and, if it said, the ETag)."""
+        unchanged = self.certain and self.may_be(state)
         self.possible = [state]
+        if etag is not None or not unchanged:
+            self.etag = etag
 
     def maybe(self, state: object) -> None:
         """A write with no acknowledgement: the item may now be in `state` too."""
+        self.etag = None
         if not self.may_be(state):
             self.possible.append(state)
 
@@ -51,9 +56,9 @@ class Ledger:
     unacknowledged_creates: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def created(self, item_id: int, document: object) -> ItemRecord:
+    def created(self, item_id: int, document: object, etag: str | None) -> ItemRecord:
         """A 201: this id now holds `document`."""
-        record = ItemRecord(item_id, [document])
+        record = ItemRecord(item_id, [document], etag)
         with self._lock:
             if item_id in self.items:
                 self.lost.append(f"id {item_id} was acknowledged twice as a new item")

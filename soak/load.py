@@ -146,35 +146,46 @@ class LoadClient(threading.Thread):
         if response is None or response.status_code != 201:
             self.ledger.create_unacknowledged()
             return
-        self.mine.append(self.ledger.created(response.json()["id"], document))
+        etag = response.headers.get("etag")
+        self.mine.append(self.ledger.created(response.json()["id"], document, etag))
 
-    def get(self) -> None:
+    def get(self, record: ItemRecord | None = None) -> None:
         """GET /picus/get/{id}: what comes back must be a state the ledger allows."""
-        record = self.random.choice(self.mine)
+        record = record or self.random.choice(self.mine)
         response = self._call("get", "GET", f"/picus/get/{record.item_id}", item_id=record.item_id)
         if response is None:
             return
         if response.status_code == 200:
-            self._observed(record, response.json()["data"], "read")
+            etag = response.headers.get("etag")
+            self._observed(record, response.json()["data"], "read", etag)
         elif response.status_code == 404:
             self._observed(record, DELETED, "read")
 
     def replace(self) -> None:
-        """PUT /picus/{id} with a new document, retried until acknowledged or refused."""
+        """PUT /picus/{id} with a new document (If-Match while the ETag is known), retried."""
         record = self.random.choice(self.mine)
         document = self._document()
         url = f"/picus/{record.item_id}"
-        response = until_settled(
-            lambda: self._call("update", "PUT", url, item_id=record.item_id, json=document),
-            self.settings.retry_seconds,
-        )
+        headers = {"If-Match": record.etag} if record.etag else {}
+        attempts = 0
+
+        def send() -> httpx.Response | None:
+            nonlocal attempts
+            attempts += 1
+            return self._call(
+                "update", "PUT", url, item_id=record.item_id, json=document, headers=headers
+            )
+
+        response = until_settled(send, self.settings.retry_seconds)
         if response is None:
             record.maybe(document)
         elif response.status_code == 200:
-            self._acknowledged(record, document)
+            self._acknowledged(record, document, response.headers.get("etag"))
             self._observed(record, response.json()["data"], "update answer")
         elif response.status_code == 404:
             self._refused(record, response, "PUT")
+        elif response.status_code == 412:
+            self._precondition_failed(record, document, response, attempts > 1)
 
     def delete(self) -> None:
         """DELETE /picus/{id}, retried until acknowledged (204) or the item is gone (404)."""
@@ -204,8 +215,8 @@ class LoadClient(threading.Thread):
             if after < record.item_id <= last:
                 self._observed(record, page.get(record.item_id, DELETED), "list")
 
-    def _acknowledged(self, record: ItemRecord, state: object) -> None:
-        record.settle(state)
+    def _acknowledged(self, record: ItemRecord, state: object, etag: str | None = None) -> None:
+        record.settle(state, etag)
         if state is DELETED:
             self.mine.remove(record)
 
@@ -220,13 +231,31 @@ class LoadClient(threading.Thread):
         if record in self.mine:
             self.mine.remove(record)
 
-    def _observed(self, record: ItemRecord, state: object, how: str) -> None:
+    def _precondition_failed(
+        self, record: ItemRecord, document: object, response: httpx.Response, retried: bool
+    ) -> None:
+        """A 412: right only if an earlier attempt of this PUT took effect and moved the tag.
+
+        Nobody else writes this item, so with the tag the ledger knew, a first attempt must
+        not be refused. After an unanswered attempt, a read settles what happened.
+        """
+        if not retried:
+            self.ledger.wrong_answer(
+                f"id {record.item_id}: PUT with the current ETag answered 412 "
+                f"(X-Request-ID {response.headers.get('x-request-id', '?')})"
+            )
+        record.maybe(document)
+        self.get(record)
+
+    def _observed(
+        self, record: ItemRecord, state: object, how: str, etag: str | None = None
+    ) -> None:
         """A read (or a refusal) showed the item's state: it must be one the ledger allows."""
         if not record.may_be(state):
             shown = "no item" if state is DELETED else json.dumps(state)[:120]
             self.ledger.lose(
                 f"id {record.item_id}: {how} showed {shown}, not what was acknowledged"
             )
-        record.settle(state)
+        record.settle(state, etag)
         if state is DELETED and record in self.mine:
             self.mine.remove(record)

@@ -1,12 +1,16 @@
-"""The soak's own rules, checked without a stack: a lenient judge would prove nothing."""
+"""The soak's rules and client logic, checked without a stack: a lenient judge proves nothing."""
+
+import json
+import threading
 
 import httpx
 import pytest
 
 from soak.faults import Fault
 from soak.judge import judge
-from soak.ledger import DELETED, ItemRecord
-from soak.outcomes import NO_ANSWER, TIMEOUT, Outcome, malformed
+from soak.ledger import DELETED, ItemRecord, Ledger
+from soak.load import Features, LoadClient, LoadSettings
+from soak.outcomes import NO_ANSWER, TIMEOUT, Outcome, Recorder, malformed
 
 PROBLEM = {"Content-Type": "application/problem+json"}
 FAULT = Fault("PostgreSQL down", started=10.0, ended=12.0)
@@ -82,3 +86,50 @@ def test_an_unacknowledged_write_leaves_both_states_possible_until_one_is_seen()
     record.settle({"v": 2})
     assert not record.may_be({"v": 1})
     assert not record.may_be(DELETED)
+
+
+class _FakePicus:
+    """Answers like Picus for one item, and remembers every request."""
+
+    def __init__(self, put_status: int = 200) -> None:
+        self.put_status = put_status
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.method == "POST":
+            headers = {"Location": "/picus/get/7", "ETag": '"1"'}
+            return httpx.Response(201, headers=headers, json={"id": 7})
+        if request.method == "PUT" and self.put_status == 412:
+            return httpx.Response(412, headers=PROBLEM, json={"title": "t", "status": 412})
+        body = json.loads(request.content) if request.method == "PUT" else {"v": 0}
+        item = {"id": 7, "data": body, "created_at": "x", "updated_at": "x"}
+        return httpx.Response(200, headers={"ETag": '"2"'}, json=item)
+
+
+def _client(fake: _FakePicus) -> tuple[LoadClient, Ledger]:
+    ledger = Ledger()
+    settings = LoadSettings("http://picus", Features(True, True), 5.0, 0.5)
+    client = LoadClient(0, settings, ledger, Recorder(), threading.Event())
+    client.http = httpx.Client(base_url="http://picus", transport=httpx.MockTransport(fake))
+    return client, ledger
+
+
+def test_a_replace_names_the_etag_the_create_answered() -> None:
+    fake = _FakePicus()
+    client, ledger = _client(fake)
+    client.create()
+    client.replace()
+    put = fake.requests[-1]
+    assert put.method == "PUT"
+    assert put.headers["If-Match"] == '"1"'
+    assert fake.requests[0].headers["Idempotency-Key"]
+    assert client.mine[0].etag == '"2"'
+    assert ledger.wrong_answers == []
+
+
+def test_a_412_to_a_first_attempt_with_the_current_etag_is_a_wrong_answer() -> None:
+    client, ledger = _client(_FakePicus(put_status=412))
+    client.create()
+    client.replace()
+    assert len(ledger.wrong_answers) == 1
