@@ -15,6 +15,7 @@ from picus.handlers import health
 from picus.handlers.context import IDEMPOTENT_CREATES_KEY, STORE_KEY
 from picus.observability.wiring import observe, worker_stopped
 from picus.problems import register_error_handlers
+from picus.resolver import SpecNameResolver
 from picus.resources import resource_dir
 from picus.routes import RouteGuard
 from picus.security import (
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> FlaskApp:
         specification_dir=resource_dir("openapi"),
         lifespan=lifespan,
         pythonic_params=True,  # the spec's `id` reaches handlers as `id_`
+        resolver=SpecNameResolver(),
         validate_responses=settings.validate_responses,
         validator_map=body_validator_map(settings.max_body_bytes, settings.max_json_depth),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),

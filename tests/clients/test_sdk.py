@@ -17,11 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import picus_client.api
 from picus_client import AuthenticatedClient, Client
-from picus_client.api.items import picus_handlers_items_create_item as create_item
-from picus_client.api.items import picus_handlers_items_delete_item as delete_item
-from picus_client.api.items import picus_handlers_items_get_item as get_item
-from picus_client.api.items import picus_handlers_items_list_items as list_items
-from picus_client.api.items import picus_handlers_items_replace_item as replace_item
+from picus_client.api.items import create_item, delete_item, get_item, list_items, replace_item
 from picus_client.models import Created, Item, Problem
 from picus_client.types import Response
 

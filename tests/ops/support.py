@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-LIST_ONE = "picus.handlers.items.list_items"
+LIST_ONE = "list_items"
 
 
 def log_lines(path: Path) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from picus import __version__
 from tests.ops.support import access_lines, log_lines
 from tests.support.servers import LiveServer
 
-GET_ONE = "picus.handlers.items.get_item"
+GET_ONE = "get_item"
 
 
 def _lines_of(path: Path, request_id: str) -> list[dict[str, object]]:
