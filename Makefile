@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint lint-python lint-spec lint-deploy lock client fmt clean
+.PHONY: run test system-packages lint lint-python lint-spec lint-deploy lock client fmt clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ run: $(STAMP)
 	$(BIN)/picus serve
 
 ## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite
-test: lint
+test: system-packages lint
 	$(BIN)/pytest
+
+## system-packages: the Debian packages the tests use (installed when run as root)
+system-packages:
+	tools/system-packages
 
 ## lint: every linter; each area adds its own lint-* target as a prerequisite here
 lint: lint-python lint-spec lint-deploy
