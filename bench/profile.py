@@ -66,6 +66,7 @@ def summarise(raw: Path, top: int = 25) -> str:
     by_package: Counter[str] = Counter()
     by_function: Counter[str] = Counter()
     by_leaf: Counter[str] = Counter()
+    by_layer: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not count_text.isdigit():
@@ -76,9 +77,13 @@ def summarise(raw: Path, top: int = 25) -> str:
         by_package.update(dict.fromkeys(_packages(frames), count))
         by_function.update(dict.fromkeys({_short(f) for f in frames if _FRAME.match(f)}, count))
         by_leaf[_short(frames[-1])] += count
+        by_layer[_stack_layer(frames)] += count
     if not total:
         return "no samples\n"
-    lines = [f"{total} samples at {PY_SPY_RATE} Hz", "", "inclusive share by package:"]
+    lines = [f"{total} samples at {PY_SPY_RATE} Hz", "", "self time by layer:"]
+    for layer, count in by_layer.most_common():
+        lines.append(f"  {100 * count / total:5.1f}%  {layer}")
+    lines += ["", "inclusive share by package:"]
     for package, count in by_package.most_common():
         lines.append(f"  {100 * count / total:5.1f}%  {package}")
     lines += ["", f"top {3 * top} functions (inclusive):"]
@@ -88,6 +93,48 @@ def summarise(raw: Path, top: int = 25) -> str:
     for frame, count in by_leaf.most_common(top):
         lines.append(f"  {100 * count / total:5.1f}%  {frame}")
     return "\n".join(lines) + "\n"
+
+
+# Self time is attributed to the layer of the innermost frame; first match wins.
+_LAYERS = (
+    ("database: SQLAlchemy, psycopg2, picus.storage", ("sqlalchemy", "psycopg2", "picus/storage")),
+    (
+        "observability: logs, metrics, request ids",
+        ("picus/observability", "prometheus_client", "structlog", "logging/", "uuid.py"),
+    ),
+    ("request validation: jsonschema, Connexion validators", ("jsonschema", "validators")),
+    ("Connexion middleware and decorators", ("connexion",)),
+    ("Starlette", ("starlette",)),
+    (
+        "WSGI bridge and thread hand-offs: a2wsgi, futures, locks",
+        ("a2wsgi", "concurrent/futures", "threading.py", "asyncio/futures.py"),
+    ),
+    ("Flask and Werkzeug", ("flask", "werkzeug")),
+    ("uvicorn, httptools and the event loop", ("uvicorn", "httptools", "asyncio", "uvloop")),
+    ("json", ("json/",)),
+    ("picus: handlers, body, guards", ("picus/",)),
+)
+
+
+def layer_of(frame: str) -> str:
+    """The layer a frame's file belongs to (see _LAYERS), or "other"."""
+    match = _FRAME.match(frame)
+    if not match:
+        return "other"
+    for name, needles in _LAYERS:
+        if any(needle in match["file"] for needle in needles):
+            return name
+    return "other"
+
+
+def _stack_layer(frames: list[str]) -> str:
+    """The innermost frame's layer; a generic stdlib frame (os, re, typing...) counts for
+    the nearest caller that belongs to a layer."""
+    for frame in reversed(frames):
+        layer = layer_of(frame)
+        if layer != "other":
+            return layer
+    return "other"
 
 
 def _packages(frames: list[str]) -> set[str]:
