@@ -8,6 +8,7 @@ from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -117,13 +118,7 @@ class ItemStore:
         connection is held until the iterator is exhausted or closed.
         """
         statement = sa.select(*_COLUMNS).where(items.c.id > after).order_by(items.c.id)
-        with unavailable_as_storage_error():
-            conn = self.engine.connect()
-            try:
-                result = conn.execution_options(yield_per=STREAM_CHUNK_ROWS).execute(statement)
-            except BaseException:
-                conn.close()
-                raise
+        conn, result = self._open_stream(statement)
         return _stream_rows(conn, result)
 
     @property
@@ -138,14 +133,22 @@ class ItemStore:
         costs the app almost no CPU per item.
         """
         statement = sa.select(ITEM_JSON).where(items.c.id > after).order_by(items.c.id)
+        conn, result = self._open_stream(statement)
+        return _stream_json_chunks(conn, result.scalars())
+
+    def _open_stream(self, statement: sa.Select[Any]) -> tuple[sa.Connection, sa.CursorResult[Any]]:
+        """Run `statement` on a server-side cursor; the caller's iterator closes the connection.
+
+        The query runs here, before any answer starts, so an unreachable database raises
+        StorageUnavailable in time for a 503.
+        """
         with unavailable_as_storage_error():
             conn = self.engine.connect()
             try:
-                result = conn.execution_options(yield_per=STREAM_CHUNK_ROWS).execute(statement)
+                return conn, conn.execution_options(yield_per=STREAM_CHUNK_ROWS).execute(statement)
             except BaseException:
                 conn.close()
                 raise
-        return _stream_json_chunks(conn, result.scalars())
 
     def replace(
         self, item_id: int, document: object, expected: Set[int] | None = None
@@ -206,9 +209,7 @@ def _stream_json_chunks(conn: sa.Connection, result: sa.ScalarResult[str]) -> It
         conn.close()
 
 
-def _stream_rows(
-    conn: sa.Connection, result: sa.CursorResult[tuple[int, str, datetime, datetime, int]]
-) -> Iterator[StoredItem]:
+def _stream_rows(conn: sa.Connection, result: sa.CursorResult[Any]) -> Iterator[StoredItem]:
     try:
         with unavailable_as_storage_error():
             for row in result:
