@@ -1,11 +1,15 @@
 """GET /metrics: the Prometheus exposition, aggregated over every worker in multiprocess mode."""
 
 import os
+import struct
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Response, request
 from prometheus_client import REGISTRY, CollectorRegistry, values
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from picus.observability.multiprocess import forget_dead_workers
@@ -17,6 +21,35 @@ if values.ValueClass is values.MutexValue:
     MULTIPROCESS_DIR = None
 
 
+# A worker creates a metric file empty and sizes it a moment later; a dead worker's live
+# gauge files are deleted by whichever scrape notices. A scrape that meets either mid-way
+# reads the directory again instead of failing with a 500.
+_SCRAPE_ATTEMPTS = 3
+
+
+class SettledFilesCollector(MultiProcessCollector):
+    """prometheus-client's multiprocess collector, tolerant of files appearing or vanishing."""
+
+    def collect(self) -> Iterable[Metric]:
+        for attempt in range(_SCRAPE_ATTEMPTS):
+            files = [str(f) for f in Path(self._path).glob("*.db") if _settled(f)]
+            try:
+                return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call,no-any-return]
+            except (OSError, struct.error):
+                if attempt == _SCRAPE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.01)
+        raise AssertionError("unreachable")
+
+
+def _settled(path: Path) -> bool:
+    """A file holds at least its 8-byte header (an empty one is still being created)."""
+    try:
+        return path.stat().st_size >= 8
+    except OSError:
+        return False
+
+
 def metrics() -> Response:
     """Serve all metrics in the format the scraper's Accept header asks for."""
     if MULTIPROCESS_DIR is not None:
@@ -24,7 +57,7 @@ def metrics() -> Response:
         # the collector reads every worker's files each time.
         forget_dead_workers(Path(MULTIPROCESS_DIR))
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=MULTIPROCESS_DIR)  # type: ignore[no-untyped-call]
+        SettledFilesCollector(registry, path=MULTIPROCESS_DIR)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
