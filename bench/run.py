@@ -34,7 +34,8 @@ from bench.scenarios import (
     Scenario,
 )
 from bench.seed import insert_with_sql, seed_through_api
-from bench.server import AppServer
+from bench.server import app_server
+from tests.support.servers import LiveServer
 
 RESULTS = Path(__file__).parent / "results"
 SEED_ITEMS = 10_000
@@ -82,7 +83,7 @@ class Bench:
         self,
         plan: Plan,
         cluster: Cluster,
-        server: AppServer,
+        server: LiveServer,
         nginx: proxy.Nginx | None,
         sampler: TreeSampler,
         workdir: Path,
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster = Cluster()
         stack.callback(cluster.stop)
         cluster.start(env)
-        server = AppServer(
+        server = app_server(
             {"DATABASE_URL": cluster.database_url, **env},
             workdir / "server.log",
             args.app_command,

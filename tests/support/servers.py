@@ -5,6 +5,7 @@ Processes are stopped by their own PID, never by name.
 """
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -54,8 +55,12 @@ class LiveServer:
         port: int | None = None,
         log_path: Path | None = None,
         start_timeout: float = 20.0,
+        command: str | None = None,
     ) -> None:
+        """`command` replaces `picus serve ...` (the benchmark measures levers with it);
+        `{port}` and `{workers}` in it are filled in."""
         self.port = port or free_port()
+        self.command = command
         self.start_timeout = start_timeout
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
@@ -65,8 +70,11 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         """Start the server and wait until /healthz answers."""
-        command = [str(PICUS), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--workers", str(self.workers)]
+        if self.command:
+            command = shlex.split(self.command.format(port=self.port, workers=self.workers))
+        else:
+            command = [str(PICUS), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            command += ["--workers", str(self.workers)]
         output = self.log_path.open("wb") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             command, env=self.env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT
@@ -77,6 +85,12 @@ class LiveServer:
             self.stop()  # `with` never calls __exit__ when __enter__ fails: no orphan server
             raise
         return self
+
+    @property
+    def pid(self) -> int:
+        """The root of the server's process tree (uvicorn's supervisor with workers)."""
+        assert self.process is not None, "the server is not running"
+        return self.process.pid
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM the server (by PID), wait for it, and return its exit status."""
