@@ -191,14 +191,23 @@ class LoadClient(threading.Thread):
         """DELETE /picus/{id}, retried until acknowledged (204) or the item is gone (404)."""
         record = self.random.choice(self.mine)
         url = f"/picus/{record.item_id}"
-        response = until_settled(
-            lambda: self._call("delete", "DELETE", url), self.settings.retry_seconds
-        )
+        attempts = 0
+
+        def send() -> httpx.Response | None:
+            nonlocal attempts
+            attempts += 1
+            return self._call("delete", "DELETE", url)
+
+        response = until_settled(send, self.settings.retry_seconds)
         if response is None:
             record.maybe(DELETED)
         elif response.status_code == 204:
             self._acknowledged(record, DELETED)
         elif response.status_code == 404:
+            if attempts > 1:
+                # An earlier attempt got no answer, a 502 or a 503, yet may have committed
+                # (a worker killed after its COMMIT): the item may be gone by its hand.
+                record.maybe(DELETED)
             self._refused(record, response, "DELETE")
 
     def list_page(self) -> None:

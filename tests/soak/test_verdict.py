@@ -91,12 +91,18 @@ def test_an_unacknowledged_write_leaves_both_states_possible_until_one_is_seen()
 class _FakePicus:
     """Answers like Picus for one item, and remembers every request."""
 
-    def __init__(self, put_status: int = 200) -> None:
+    def __init__(self, put_status: int = 200, delete_statuses: tuple[int, ...] = (204,)) -> None:
         self.put_status = put_status
+        self.delete_statuses = list(delete_statuses)
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.method == "DELETE":
+            status = self.delete_statuses.pop(0) if len(self.delete_statuses) > 1 else 404
+            if status == 204:
+                return httpx.Response(204)
+            return httpx.Response(status, headers=PROBLEM, json={"title": "t", "status": status})
         if request.method == "POST":
             headers = {"Location": "/picus/get/7", "ETag": '"1"'}
             return httpx.Response(201, headers=headers, json={"id": 7})
@@ -132,4 +138,22 @@ def test_a_412_to_a_first_attempt_with_the_current_etag_is_a_wrong_answer() -> N
     client, ledger = _client(_FakePicus(put_status=412))
     client.create()
     client.replace()
+    assert len(ledger.wrong_answers) == 1
+
+
+def test_a_404_to_a_retried_delete_is_right_the_first_attempt_may_have_deleted() -> None:
+    """A worker killed after its commit answers 502; the retry then finds the item gone."""
+    fake = _FakePicus(delete_statuses=(502, 404))
+    client, ledger = _client(fake)
+    client.create()
+    client.delete()
+    assert [r.method for r in fake.requests] == ["POST", "DELETE", "DELETE"]
+    assert ledger.wrong_answers == []
+    assert client.mine == []
+
+
+def test_a_404_to_a_first_delete_of_an_existing_item_is_a_wrong_answer() -> None:
+    client, ledger = _client(_FakePicus(delete_statuses=(404, 404)))
+    client.create()
+    client.delete()
     assert len(ledger.wrong_answers) == 1
