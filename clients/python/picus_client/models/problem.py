@@ -21,6 +21,8 @@ class Problem:
         status (int):  Example: 404.
         detail (str):  Example: There is no item with id 42..
         instance (str | Unset):
+        request_id (str | Unset): The request's `X-Request-ID`, which names its lines in the server's log. Example:
+            0f5c2e0e6c1b4f0f9a8e3c1d2b7a6e55.
     """
 
     type_: str
@@ -28,6 +30,7 @@ class Problem:
     status: int
     detail: str
     instance: str | Unset = UNSET
+    request_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,6 +44,8 @@ class Problem:
 
         instance = self.instance
 
+        request_id = self.request_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -53,6 +58,8 @@ class Problem:
         )
         if instance is not UNSET:
             field_dict["instance"] = instance
+        if request_id is not UNSET:
+            field_dict["request_id"] = request_id
 
         return field_dict
 
@@ -69,12 +76,15 @@ class Problem:
 
         instance = d.pop("instance", UNSET)
 
+        request_id = d.pop("request_id", UNSET)
+
         problem = cls(
             type_=type_,
             title=title,
             status=status,
             detail=detail,
             instance=instance,
+            request_id=request_id,
         )
 
         problem.additional_properties = d
