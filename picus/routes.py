@@ -12,6 +12,7 @@ Everything else passes through untouched; the route table comes from the spec it
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from connexion.spec import Specification
@@ -33,14 +34,17 @@ class _Route:
     integer_params: frozenset[str]
 
 
-def _routes(spec: Specification) -> tuple[set[str], list[_Route]]:
-    literal: set[str] = set()
+@cache
+def _routes(spec_path: Path) -> tuple[dict[str, frozenset[str]], list[_Route]]:
+    """Literal path -> methods, and the templated routes; read once per spec file."""
+    spec = Specification.load(spec_path)
+    literal: dict[str, frozenset[str]] = {}
     templated: list[_Route] = []
     for path, operations in spec["paths"].items():
         full = spec.base_path.rstrip("/") + path
         methods = frozenset(m.upper() for m in operations if m != "parameters")
         if "{" not in path:
-            literal.add(full)
+            literal[full] = methods
             continue
         integer_params = frozenset(
             p["name"]
@@ -63,13 +67,7 @@ class RouteGuard:
 
     def __init__(self, app: ASGIApp, spec_path: Path) -> None:
         self.app = app
-        spec = Specification.load(spec_path)
-        self._literal, self._templated = _routes(spec)
-        self._literal_methods = {
-            spec.base_path.rstrip("/") + path: frozenset(m.upper() for m in ops)
-            for path, ops in spec["paths"].items()
-            if "{" not in path
-        }
+        self._literal, self._templated = _routes(spec_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -78,7 +76,7 @@ class RouteGuard:
 
     def _check(self, method: str, path: str) -> None:
         if path in self._literal:
-            self._check_method(method, self._literal_methods[path])
+            self._check_method(method, self._literal[path])
             return
         for route in self._templated:
             match = route.pattern.fullmatch(path)
