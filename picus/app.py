@@ -1,18 +1,37 @@
-"""The application factory: the spec, the store, the error mapping and the guards."""
+"""The application factory: the spec, the storage, the error mapping and the guards.
+
+Connexion's AsyncApp serves the spec on the event loop: no WSGI bridge, no thread hop on
+the request path. Its middleware stack is listed here in full, so that a stack with no
+API keys configured carries no security middleware, and production carries no response
+validation (it buffers every answer, the streamed list included).
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from connexion import FlaskApp
+from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from picus.apikeys import KeyRing
 from picus.body import body_validator_map
 from picus.config import Settings
+from picus.connexion_fastpath import (
+    PrebuiltParameterValidator,
+    PrebuiltRequestValidationMiddleware,
+    bind_handlers_directly,
+)
 from picus.handlers import health
-from picus.handlers.context import IDEMPOTENT_CREATES_KEY, STORE_KEY
+from picus.handlers.context import SERVICES_KEY, Services
+from picus.observability.database import PoolMetrics
 from picus.observability.wiring import observe, worker_stopped
 from picus.problems import register_error_handlers
 from picus.resolver import SpecNameResolver
@@ -25,49 +44,75 @@ from picus.security import (
     required_scopes,
     security_map,
 )
-from picus.storage.engine import create_engine
+from picus.storage.database import open_database
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
 
+SPEC_PATH = resource_dir("openapi") / "picus.yaml"
+# Routes of the app's own, outside the spec (and outside Nginx's routes): the probes.
+PROBES = {"/healthz": health.healthz, "/readyz": health.readyz}
 
-def create_app(settings: Settings) -> FlaskApp:
-    """Build the Connexion app for `settings`. The schema is not touched here."""
-    store = ItemStore(create_engine(settings))
+
+def create_app(settings: Settings) -> AsyncApp:
+    """Build the Connexion app for `settings`. The database is opened when it starts."""
 
     @asynccontextmanager
-    async def lifespan(_app: object) -> AsyncIterator[None]:
-        yield
-        store.engine.dispose()
-        worker_stopped()
+    async def lifespan(_app: object) -> AsyncIterator[dict[str, Services]]:
+        database = await open_database(settings, PoolMetrics())
+        ttl = timedelta(seconds=settings.idempotency_key_ttl)
+        services = Services(ItemStore(database), IdempotentCreates(database, ttl))
+        try:
+            yield {SERVICES_KEY: services}
+        finally:
+            await database.close()
+            worker_stopped()
 
-    app = FlaskApp(
+    keyring = KeyRing(settings.api_key_entries)
+    app = AsyncApp(
         __name__,
-        specification_dir=resource_dir("openapi"),
         lifespan=lifespan,
-        pythonic_params=True,  # the spec's `id` reaches handlers as `id_`
+        middlewares=_middlewares(
+            keys=bool(keyring), validate_responses=settings.validate_responses
+        ),
+        specification_dir=resource_dir("openapi"),
         resolver=SpecNameResolver(),
         validate_responses=settings.validate_responses,
-        validator_map=body_validator_map(settings.max_body_bytes, settings.max_json_depth),
+        validator_map={
+            "parameter": PrebuiltParameterValidator,
+            **body_validator_map(settings.max_body_bytes, settings.max_json_depth),
+        },
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=True),
     )
+    bind_handlers_directly(app)
     # API keys: enforced by Connexion from the spec, which loses its security without keys.
-    keyring = KeyRing(settings.api_key_entries)
-    spec = load_spec(resource_dir("openapi") / "picus.yaml", keys_enabled=bool(keyring))
+    spec = load_spec(SPEC_PATH, keys_enabled=bool(keyring))
     check = KeyCheck(keyring, required_scopes(spec))
     app.add_api(spec, name="picus", security_map=security_map(check))
     register_auth_problems(app)
-    # Probes sit outside the /picus API (and outside Nginx's routes), on the app's own port.
-    app.add_url_rule("/healthz", "healthz", health.healthz, methods=["GET"])
-    app.add_url_rule("/readyz", "readyz", health.readyz, methods=["GET"])
-    app.add_middleware(
-        RouteGuard,
-        position=MiddlewarePosition.BEFORE_ROUTING,
-        spec_path=resource_dir("openapi") / "picus.yaml",
-    )
-    observe(app, store.engine, spec_path=resource_dir("openapi") / "picus.yaml")
-    app.app.extensions[STORE_KEY] = store
-    app.app.extensions[IDEMPOTENT_CREATES_KEY] = IdempotentCreates(
-        store.engine, timedelta(seconds=settings.idempotency_key_ttl)
-    )
+    for path, probe in PROBES.items():
+        app.add_url_rule(path, path.strip("/"), probe, methods=["GET"])
+    app.add_middleware(RouteGuard, position=MiddlewarePosition.BEFORE_ROUTING, spec_path=SPEC_PATH)
+    observe(app, SPEC_PATH, own_paths=frozenset(PROBES))
     register_error_handlers(app, retry_after=settings.retry_after)
     return app
+
+
+def _middlewares(*, keys: bool, validate_responses: bool) -> list[type]:
+    """Connexion's default stack, less what this configuration does not use.
+
+    Connexion's ContextMiddleware is left out too: handlers take their request as an
+    argument (picus.connexion_fastpath) and read nothing from Connexion's context.
+    """
+    stack: list[type] = [
+        ServerErrorMiddleware,
+        ExceptionMiddleware,
+        SwaggerUIMiddleware,
+        RoutingMiddleware,
+    ]
+    if keys:
+        stack.append(SecurityMiddleware)
+    stack.append(PrebuiltRequestValidationMiddleware)
+    if validate_responses:
+        stack.append(ResponseValidationMiddleware)
+    stack.append(LifespanMiddleware)
+    return stack

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 from picus.apikeys import KeyEntry, KeyEntryError, parse_entries, parse_key_file
+from picus.storage.urls import DatabaseTarget, DatabaseURLError, parse_database_url
 
 DEFAULT_SQLITE_PATH = Path("var") / "picus.sqlite3"
 
@@ -32,13 +33,15 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="",
         validation_alias=AliasChoices("DATABASE_URL", "PICUS_DATABASE_URL"),
-        description="SQLAlchemy URL; empty means the embedded SQLite file.",
+        description="postgresql://, postgres:// or sqlite:/// URL; empty means the embedded "
+        "SQLite file.",
     )
     sqlite_path: Path = Field(default=DEFAULT_SQLITE_PATH)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_json_depth: int = Field(default=100, ge=1, le=200)
-    db_pool_size: int = Field(default=10, ge=1, le=100)
-    db_max_overflow: int = Field(default=5, ge=0, le=100)
+    db_pool_size: int = Field(
+        default=10, ge=1, le=100, description="Database connections per worker (a fixed pool)."
+    )
     db_pool_timeout: PositiveSeconds = 2.0
     db_connect_timeout: int = Field(default=3, ge=1, le=60)
     db_statement_timeout: PositiveSeconds = 5.0
@@ -124,9 +127,9 @@ class Settings(BaseSettings):
     def _must_parse(cls, value: str) -> str:
         if value:
             try:
-                make_url(value).get_dialect()
-            except Exception as exc:  # ArgumentError or NoSuchModuleError; keep their words
-                raise ValueError(f"not a usable database URL ({exc})") from None
+                parse_database_url(value)
+            except DatabaseURLError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("database_password_file")
@@ -137,25 +140,31 @@ class Settings(BaseSettings):
         database_url = info.data.get("database_url", "")
         if not database_url:
             raise ValueError("needs DATABASE_URL (the embedded SQLite file has no password)")
-        if make_url(database_url).password is not None:
+        if parse_database_url(database_url).url.password is not None:
             raise ValueError("DATABASE_URL already has a password; set only one of the two")
         _read_secret(value)  # fail at start-up, not at the first connection
         return value
 
     @property
-    def url(self) -> URL:
+    def database(self) -> DatabaseTarget:
         """The database to use: DATABASE_URL (plus the password file), or embedded SQLite."""
         if not self.database_url:
-            return make_url(f"sqlite:///{self.sqlite_path}")
-        url = make_url(self.database_url)
+            return DatabaseTarget(make_url(f"sqlite:///{self.sqlite_path}"))
+        target = parse_database_url(self.database_url)
         if self.database_password_file is not None:
-            url = url.set(password=_read_secret(self.database_password_file))
-        return url
+            password = _read_secret(self.database_password_file)
+            target = DatabaseTarget(target.url.set(password=password))
+        return target
+
+    @property
+    def url(self) -> URL:
+        """The database's URL for SQLAlchemy's synchronous engine (Alembic, the CLI, SQLite)."""
+        return self.database.url
 
     @property
     def embedded(self) -> bool:
         """True on the zero-setup SQLite default."""
-        return self.url.get_backend_name() == "sqlite"
+        return self.database.backend == "sqlite"
 
 
 def _read_secret(path: Path) -> str:

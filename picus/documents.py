@@ -2,11 +2,19 @@
 
 Python's json module alone would accept NaN and Infinity (which PostgreSQL refuses),
 lone surrogates (which cannot be encoded as UTF-8) and nesting deep enough to raise
-RecursionError. Each of those is a client error here, reported as a DocumentError.
+RecursionError, and would round every decimal number through a float. Here each of the
+first three is a client error (a DocumentError), and numbers are parsed as Decimal, so
+nothing is rounded: the stored text is the client's own.
+
+A number in exponent form is stored by PostgreSQL written out in full (`1e-400` as 402
+characters), so the written-out numbers of one document must fit in the body limit:
+a few bytes of exponent cannot make megabytes of stored document.
 """
 
+import hashlib
 import json
-import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
@@ -14,35 +22,68 @@ class DocumentError(ValueError):
     """The bytes are not a document Picus accepts; the message says why."""
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A request body that passed every check: its JSON text and its value."""
+
+    text: str
+    """The client's JSON text (outer white space removed): what storage keeps."""
+    value: Any
+    """The parsed value; decimal numbers are Decimal, never float."""
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON: equal JSON values, equal fingerprints."""
+        return hashlib.sha256(canonical_json(self.value).encode()).hexdigest()
+
+
 def _reject_constant(name: str) -> Any:
     raise DocumentError(f"{name} is not valid JSON")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise DocumentError(f"the number {text[:40]} is out of range")
-    return value
-
-
-def parse_document(raw: bytes, max_depth: int) -> object:
-    """Parse UTF-8 JSON bytes into a Python value, or raise DocumentError."""
+def parse_document(raw: bytes, max_depth: int, max_bytes: int) -> Document:
+    """Parse UTF-8 JSON bytes into a Document, or raise DocumentError."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").strip(" \t\r\n")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"the body is not valid UTF-8 ({exc.reason})") from None
-    if not text.strip():
+    if not text:
         raise DocumentError("the body is empty; send a JSON value")
+    budget = _NumberBudget(max_bytes - len(raw))
     try:
-        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=budget.decimal)
     except RecursionError:
         raise DocumentError(f"the document is nested more than {max_depth} levels") from None
     except DocumentError:
         raise
     except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
         raise DocumentError(f"the body is not valid JSON: {exc}") from None
-    _check_structure(document, max_depth)
-    return document
+    _check_structure(value, max_depth)
+    return Document(text, value)
+
+
+class _NumberBudget:
+    """Parses decimal numbers exactly and charges what writing them out in full adds."""
+
+    def __init__(self, spare_bytes: int) -> None:
+        self.spare_bytes = spare_bytes
+
+    def decimal(self, text: str) -> Decimal:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:  # json only hands over well-formed numbers; be safe
+            raise DocumentError(f"the number {text[:40]} is not valid") from None
+        if "e" in text or "E" in text:
+            exponent = number.as_tuple().exponent
+            assert isinstance(exponent, int), "a parsed JSON number is finite"
+            digits = len(number.as_tuple().digits)
+            written_out = max(digits, digits + exponent, -exponent + 1) + 2
+            self.spare_bytes -= max(0, written_out - len(text))
+            if self.spare_bytes < 0:
+                raise DocumentError(
+                    f"the number {text[:40]} is too large or too small: written out in "
+                    "full, the document's numbers would pass the body size limit"
+                )
+        return number
 
 
 def _check_structure(document: object, max_depth: int) -> None:
@@ -69,3 +110,29 @@ def _check_string(value: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise DocumentError("a string holds a lone UTF-16 surrogate") from None
+
+
+def canonical_json(value: Any) -> str:
+    """One text per JSON value: keys sorted, no white space, numbers in one form (1.0 = 1).
+
+    Written here because the standard library cannot write a Decimal as a JSON number.
+    """
+    if isinstance(value, dict):
+        members = (
+            f"{json.dumps(k, ensure_ascii=False)}:{canonical_json(v)}"
+            for k, v in sorted(value.items())
+        )
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(canonical_json(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        return _canonical_number(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _canonical_number(number: Decimal) -> str:
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")

@@ -1,15 +1,17 @@
-"""RFC 9457 problem answers: the exceptions Picus raises and the mapping of storage errors.
+"""RFC 9457 problem answers: the exceptions Picus raises, and how each error is answered.
 
-Connexion renders every ProblemException (and its own validation errors) as
-`application/problem+json`; this module only adds what Connexion does not know.
+Connexion renders validation errors as problems; this module registers `async` handlers
+for them and for Picus's own errors. Connexion's defaults are synchronous, and Connexion
+runs a synchronous handler in a worker thread: a thread hop on every 4xx.
 """
 
-from collections.abc import Callable
+from http import HTTPStatus
 
-from connexion import FlaskApp
+from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
+from starlette.exceptions import HTTPException
 
 from picus.observability.database import record_unavailable
 from picus.storage import (
@@ -40,25 +42,35 @@ class ContentTooLarge(ProblemException):
         )
 
 
-def register_error_handlers(app: FlaskApp, retry_after: int) -> None:
-    """Map storage's exceptions to problems; everything else is Connexion's default."""
+def register_error_handlers(app: AsyncApp, retry_after: int) -> None:
+    """Answer every expected error as a problem, without leaving the event loop."""
 
-    def not_found(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def known_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, ProblemException)
+        return exc.to_problem()
+
+    async def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, HTTPException)
+        title = HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, title, exc.detail, headers=exc.headers)
+
+    async def not_found(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(404, "Not Found", str(exc))
 
-    def unstorable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def unstorable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(400, "Bad Request", f"The database cannot store this document: {exc}")
 
-    def precondition_failed(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def precondition_failed(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(412, "Precondition Failed", str(exc))
 
-    def key_reused(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def key_reused(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(422, "Unprocessable Content", str(exc))
 
-    def key_busy(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def key_busy(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         return problem(409, "Conflict", str(exc), headers={"Retry-After": "1"})
 
-    def unavailable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def unavailable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, StorageUnavailable)
         record_unavailable(exc)
         return problem(
             503,
@@ -67,8 +79,9 @@ def register_error_handlers(app: FlaskApp, retry_after: int) -> None:
             headers={"Retry-After": str(retry_after)},
         )
 
-    handlers: dict[type[Exception], Callable[[ConnexionRequest, Exception], ConnexionResponse]]
     handlers = {
+        ProblemException: known_problem,
+        HTTPException: http_error,
         ItemNotFound: not_found,
         UnstorableDocument: unstorable,
         PreconditionFailed: precondition_failed,

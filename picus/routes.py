@@ -6,6 +6,10 @@
   stopped here (Starlette's converter raises ValueError past 4300 digits, a 500).
 - For a known path with an unsupported method, Starlette's 405 names only the methods
   of the first route it tried in `Allow`; this guard answers 405 with all of them.
+- A path with an empty segment (`//picus/list`, `/picus//get/1`) or a trailing slash
+  names no resource: 404. Starlette would answer a trailing slash with a redirect built
+  from the client's Host header (an open redirect), and an empty segment used to slip
+  past routing altogether.
 
 Everything else passes through untouched; the route table comes from the spec itself.
 """
@@ -75,6 +79,9 @@ class RouteGuard:
         await self.app(scope, receive, send)
 
     def _check(self, method: str, path: str) -> None:
+        # Swagger UI (`/picus/ui/`) is served before this guard, by Connexion's middleware.
+        if "//" in path or path.endswith("/"):
+            raise HTTPException(404, detail=f"There is nothing at {path[:200]!r}.")
         if path in self._literal:
             self._check_method(method, self._literal[path])
             return

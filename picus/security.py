@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from connexion import FlaskApp
+from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
@@ -64,7 +64,8 @@ class KeyCheck:
 
     def __call__(self, key: str, request: ConnexionRequest) -> dict[str, object] | None:
         """None (Connexion answers 401) for an unknown key; 403 for a key without the scope."""
-        entry = self.keyring.match(key)
+        # Header values lose leading white space in parsing; trailing is the client's too.
+        entry = self.keyring.match(key.strip())
         if entry is None:
             return None
         routing = request.scope.get("extensions", {}).get("connexion_routing", {})
@@ -96,10 +97,10 @@ def security_map(check: KeyCheck) -> dict[str, type]:
     }
 
 
-def register_auth_problems(app: FlaskApp) -> None:
+def register_auth_problems(app: AsyncApp) -> None:
     """Every 401 (missing, malformed or unknown key) gets a WWW-Authenticate challenge."""
 
-    def unauthorized(request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
+    async def unauthorized(request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
         sent_something = any(name in request.headers for name in ("x-api-key", "authorization"))
         challenge = CHALLENGE + (', error="invalid_token"' if sent_something else "")
         detail = (

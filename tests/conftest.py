@@ -5,20 +5,21 @@ machine's own pg_ctl (through tests/support/pg_ctl_as_postgres, so it also works
 root). One database per session is migrated with Alembic; each test starts empty.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from connexion import FlaskApp
+from connexion import AsyncApp
 from pytest_postgresql import factories
 from pytest_postgresql.executors import PostgreSQLExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL
 from starlette.testclient import TestClient
 
 from picus.app import create_app
 from picus.config import Settings, load_settings
 from picus.storage import schema
+from picus.storage.database import Database, open_database
 from picus.storage.engine import create_engine
 from picus.storage.items import ItemStore
 from tests.support.database import empty_database
@@ -42,7 +43,7 @@ def pg_url(postgresql_proc: PostgreSQLExecutor) -> Iterator[URL]:
         password=proc.password,
     ):
         url = URL.create(
-            "postgresql+psycopg2",
+            "postgresql",
             username=proc.user,
             password=proc.password or None,
             host=proc.host,
@@ -83,27 +84,33 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    """An engine on the test database, disposed after the test."""
-    engine = create_engine(settings)
-    yield engine
-    engine.dispose()
+def anyio_backend() -> str:
+    """Async tests (`pytest.mark.anyio`) run on asyncio, as uvicorn runs the app."""
+    return "asyncio"
 
 
 @pytest.fixture
-def store(engine: Engine) -> ItemStore:
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The request path's database (asyncpg or SQLite) on the test database."""
+    database = await open_database(settings)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def store(database: Database) -> ItemStore:
     """Storage on the test database."""
-    return ItemStore(engine)
+    return ItemStore(database)
 
 
 @pytest.fixture
-def app(settings: Settings) -> FlaskApp:
+def app(settings: Settings) -> AsyncApp:
     """The Connexion app on the test database, validating requests and responses."""
     return create_app(settings)
 
 
 @pytest.fixture
-def client(app: FlaskApp) -> Iterator[TestClient]:
+def client(app: AsyncApp) -> Iterator[TestClient]:
     """An HTTP client talking to the app in-process (lifespan included)."""
     with app.test_client() as client:
         yield client

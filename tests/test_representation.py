@@ -1,10 +1,13 @@
-"""The Item JSON built around the database's document text."""
+"""The Item JSON built around the database's document text, and the arrays of it."""
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from picus.representation import STREAM_BUFFER_BYTES, item_json, items_json_stream
-from picus.storage.items import StoredItem
+import pytest
+
+from picus.representation import items_json, json_array
+from picus.storage.records import StoredItem, item_json
 
 NOW = datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC)
 
@@ -23,13 +26,17 @@ def test_an_item_is_valid_json_with_the_document_spliced_in() -> None:
     }
 
 
-def test_an_empty_list_is_an_empty_array() -> None:
-    assert b"".join(items_json_stream([])) == b"[]"
+def test_a_page_is_an_array_of_items() -> None:
+    assert items_json([]) == b"[]"
+    assert [i["id"] for i in json.loads(items_json([_item(1, "1"), _item(2, "2")]))] == [1, 2]
 
 
-def test_a_long_list_is_sent_in_bounded_pieces() -> None:
-    items = (_item(n, json.dumps("x" * 1000)) for n in range(1, 2001))
-    pieces = list(items_json_stream(items))
-    assert len(pieces) > 10
-    assert max(len(p) for p in pieces) < STREAM_BUFFER_BYTES + 2000
-    assert [i["id"] for i in json.loads(b"".join(pieces))] == list(range(1, 2001))
+@pytest.mark.anyio
+async def test_a_streamed_list_joins_its_chunks_into_one_array() -> None:
+    async def chunks(*texts: str) -> AsyncIterator[str]:
+        for text in texts:
+            yield text
+
+    assert b"".join([p async for p in json_array(chunks())]) == b"[]"
+    pieces = [p async for p in json_array(chunks("1,2", "3", "4,5"))]
+    assert json.loads(b"".join(pieces)) == [1, 2, 3, 4, 5]

@@ -1,34 +1,35 @@
-"""What a handler needs from the running app: the store and the validated document."""
+"""What a handler needs from the running app: its services and the request's principal.
 
-from typing import cast
+The app's lifespan opens the database and yields the services as lifespan state, which
+the server copies into every request's scope (Starlette's `request.state`).
+"""
 
-from connexion.context import context
-from flask import current_app
+from dataclasses import dataclass
 
-from picus.body import DOCUMENT_KEY
+from starlette.requests import Request
+
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
 
-STORE_KEY = "picus.store"
-IDEMPOTENT_CREATES_KEY = "picus.idempotent_creates"
+SERVICES_KEY = "picus"
 
 
-def store() -> ItemStore:
-    """The ItemStore that create_app attached to this app."""
-    return cast(ItemStore, current_app.extensions[STORE_KEY])
+@dataclass(frozen=True, slots=True)
+class Services:
+    """One worker's storage: made when the app starts, closed when it stops."""
+
+    store: ItemStore
+    idempotent_creates: IdempotentCreates
 
 
-def idempotent_creates() -> IdempotentCreates:
-    """The keyed-create storage that create_app attached to this app."""
-    return cast(IdempotentCreates, current_app.extensions[IDEMPOTENT_CREATES_KEY])
+def services(request: Request) -> Services:
+    """The services of the app serving `request`."""
+    found: Services = request.scope["state"][SERVICES_KEY]
+    return found
 
 
-def principal() -> str:
+def principal(request: Request) -> str:
     """Who is asking: the API key's principal, or "" when keys are off."""
+    context = request.scope.get("extensions", {}).get("connexion_context", {})
     user = context.get("user")
     return user if isinstance(user, str) else ""
-
-
-def request_document() -> object:
-    """The request body exactly as the strict validator parsed it (JSON null included)."""
-    return context[DOCUMENT_KEY]

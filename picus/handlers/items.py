@@ -1,81 +1,83 @@
-"""Item operations: parse the request, call storage, shape the answer."""
+"""Item operations: read the (validated) request, call storage, shape the answer.
 
-from collections.abc import Iterator
+Connexion has routed and validated each request against the spec before it gets here
+(picus.connexion_fastpath), so parameters are read from the request as they are.
+"""
 
-from flask import Response, request
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
+from picus.body import request_document
 from picus.etags import etag, if_match_versions, none_match
-from picus.handlers.context import idempotent_creates, principal, request_document, store
+from picus.handlers.context import principal, services
 from picus.observability.metrics import item_created, item_deleted
-from picus.representation import item_json, items_json_stream, json_array
+from picus.representation import items_json, json_array
 from picus.storage.items import INITIAL_VERSION, StoredItem
+from picus.storage.records import item_json
 
 JSON = "application/json"
 
 
-def create_item() -> Response:
+async def create_item(request: Request) -> Response:
     """POST /picus/put: store the document (once per Idempotency-Key), 201 with id and Location."""
+    document = request_document(request)
     key = request.headers.get("Idempotency-Key")
     headers = {"ETag": etag(INITIAL_VERSION)}
     if key is None:
-        item_id = store().create(request_document())
+        item_id = await services(request).store.create(document.text)
         item_created()
     else:
-        creation = idempotent_creates().create(request_document(), key, principal())
+        creation = await services(request).idempotent_creates.create(
+            document.text, document.fingerprint(), key, principal(request)
+        )
         item_id = creation.item_id
         if creation.replayed:
             headers["Idempotent-Replayed"] = "true"
         else:
             item_created()
     headers["Location"] = f"/picus/get/{item_id}"
-    return Response(b'{"id":%d}' % item_id, 201, headers=headers, mimetype=JSON)
+    return Response(b'{"id":%d}' % item_id, 201, headers=headers, media_type=JSON)
 
 
-def get_item(id_: int) -> Response:
+async def get_item(request: Request) -> Response:
     """GET /picus/get/{id}: the item with its ETag, or 304 if If-None-Match names it."""
-    item = store().get(id_)
+    item = await services(request).store.get(request.path_params["id"])
     if none_match(request.headers.get("If-None-Match"), item.version):
-        return _without_body(304, {"ETag": etag(item.version)})
+        return Response(status_code=304, headers={"ETag": etag(item.version)})
     return _item_response(item)
 
 
-def replace_item(id_: int) -> Response:
+async def replace_item(request: Request) -> Response:
     """PUT /picus/{id}: replace the document, if If-Match (when sent) names its version."""
     expected = if_match_versions(request.headers.get("If-Match"))
-    return _item_response(store().replace(id_, request_document(), expected))
+    document = request_document(request)
+    item = await services(request).store.replace(request.path_params["id"], document.text, expected)
+    return _item_response(item)
 
 
 def _item_response(item: StoredItem) -> Response:
-    return Response(item_json(item), 200, headers={"ETag": etag(item.version)}, mimetype=JSON)
+    return Response(item_json(item), 200, headers={"ETag": etag(item.version)}, media_type=JSON)
 
 
-def list_items(limit: int | None = None, after: int = 0) -> Response:
+async def list_items(request: Request) -> Response:
     """GET /picus/list: everything streamed, or one keyset page with a `Link` to the next."""
-    if limit is None:
-        return Response(_every_item(after), 200, mimetype=JSON)
-    page, more = store().page(after, limit)
+    query = request.query_params
+    after = int(query.get("after", 0))
+    store = services(request).store
+    if "limit" not in query:
+        chunks = await store.list_json(after)  # the first chunk is read here: 503 in time
+        return StreamingResponse(json_array(chunks), media_type=JSON)
+    limit = int(query["limit"])
+    page, more = await store.page(after, limit)
     headers = {}
     if more:
         headers["Link"] = f'</picus/list?after={page[-1].id}&limit={limit}>; rel="next"'
-    return Response(items_json_stream(page), 200, headers=headers, mimetype=JSON)
+    return Response(items_json(page), 200, headers=headers, media_type=JSON)
 
 
-def _every_item(after: int) -> Iterator[bytes]:
-    """The whole list; on PostgreSQL the database writes each Item's JSON (much cheaper)."""
-    if store().writes_item_json:
-        return json_array(store().stream_json(after))
-    return items_json_stream(store().stream(after))
-
-
-def delete_item(id_: int) -> Response:
+async def delete_item(request: Request) -> Response:
     """DELETE /picus/{id}: 204 with no body, if If-Match (when sent) names its version."""
-    store().delete(id_, if_match_versions(request.headers.get("If-Match")))
+    expected = if_match_versions(request.headers.get("If-Match"))
+    await services(request).store.delete(request.path_params["id"], expected)
     item_deleted()
-    return _without_body(204)
-
-
-def _without_body(status: int, headers: dict[str, str] | None = None) -> Response:
-    """An answer with no body, and so no Content-Type."""
-    response = Response(status=status, headers=headers)
-    del response.headers["Content-Type"]
-    return response
+    return Response(status_code=204)

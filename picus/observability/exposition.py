@@ -6,11 +6,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Response, request
 from prometheus_client import REGISTRY, CollectorRegistry, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import Response
 
 from picus.observability.multiprocess import forget_dead_workers
 
@@ -50,8 +51,11 @@ def _settled(path: Path) -> bool:
         return False
 
 
-def metrics() -> Response:
-    """Serve all metrics in the format the scraper's Accept header asks for."""
+async def serve_metrics(request: Request) -> Response:
+    """GET /metrics: all metrics, in the format the scraper's Accept header asks for.
+
+    Reading the files of a few workers takes well under a millisecond: no thread needed.
+    """
     if MULTIPROCESS_DIR is not None:
         # A fresh registry per scrape, as prometheus-client's multiprocess guide shows:
         # the collector reads every worker's files each time.
@@ -61,4 +65,4 @@ def metrics() -> Response:
     else:
         registry = REGISTRY
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return Response(encoder(registry), 200, content_type=content_type)
+    return Response(encoder(registry), 200, headers={"Content-Type": content_type})

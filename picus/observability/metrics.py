@@ -38,17 +38,12 @@ DB_ERRORS = Counter(
 )
 DB_POOL_SIZE = Gauge(
     "picus_db_pool_size",
-    "Connections each worker's pool keeps (pool_size), summed over the workers.",
+    "Connections each worker's pool may hold (PICUS_DB_POOL_SIZE), summed over the workers.",
     multiprocess_mode="livesum",
 )
 DB_POOL_CHECKED_OUT = Gauge(
     "picus_db_pool_checked_out",
     "Pool connections in use by a request now.",
-    multiprocess_mode="livesum",
-)
-DB_POOL_OVERFLOW = Gauge(
-    "picus_db_pool_overflow",
-    "Connections open beyond pool_size now (at most max_overflow per worker).",
     multiprocess_mode="livesum",
 )
 ITEMS_CREATED = Counter("picus_items_created", "Items stored.")

@@ -1,8 +1,8 @@
 """Names for the route a request took, safe as metric labels: never a raw path with ids in it.
 
 Spec routes are named by their operationId and the spec's path template (`/picus/get/{id}`);
-routes added to the Flask app outside the spec (`/healthz`, `/metrics`) by their URL rule;
-anything else is `unmatched`.
+the app's routes outside the spec (`/healthz`, `/metrics`) by their path; anything else is
+`unmatched`.
 """
 
 from dataclasses import dataclass
@@ -12,8 +12,6 @@ from pathlib import Path
 from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.spec import Specification
 from starlette.types import Scope
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, RequestRedirect
 
 from picus.observability.metrics import UNMATCHED
 
@@ -35,11 +33,12 @@ UNMATCHED_ROUTE = RouteName(None, UNMATCHED)
 
 
 class RouteNamer:
-    """Resolves a finished request's route from Connexion's routing result or Flask's URL map."""
+    """Resolves a finished request's route from Connexion's routing result or the app's own
+    paths outside the spec."""
 
-    def __init__(self, spec_path: Path, url_map: Map) -> None:
+    def __init__(self, spec_path: Path, own_paths: frozenset[str]) -> None:
         self._templates = _path_templates(spec_path)
-        self._url_map = url_map
+        self._own_paths = own_paths
 
     @staticmethod
     def prepare(scope: Scope) -> None:
@@ -56,19 +55,8 @@ class RouteNamer:
         operation_id = routing.get("operation_id")
         if operation_id is not None:
             return RouteName(operation_id, self._templates.get(operation_id, UNMATCHED))
-        return self._flask_rule(scope)
-
-    def _flask_rule(self, scope: Scope) -> RouteName:
-        adapter = self._url_map.bind("localhost")
-        try:
-            rule, _arguments = adapter.match(scope["path"], scope["method"], return_rule=True)
-        except (HTTPException, RequestRedirect):
-            return UNMATCHED_ROUTE
-        except (ValueError, OverflowError):
-            # A URL converter refused the value (Connexion's int converter raises on a
-            # 5000-digit id): a path no route serves, and naming it must never fail.
-            return UNMATCHED_ROUTE
-        return RouteName(None, rule.rule)
+        path = scope["path"]
+        return RouteName(None, path) if path in self._own_paths else UNMATCHED_ROUTE
 
 
 @cache

@@ -29,7 +29,7 @@ def create_engine(settings: Settings) -> Engine:
         # A failing statement's error text never carries a document (into a log line).
         "hide_parameters": True,
         "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
+        "max_overflow": 0,  # a fixed pool, as on the request path
         "pool_timeout": settings.db_pool_timeout,
     }
     if url.get_backend_name() == "sqlite":
@@ -64,11 +64,44 @@ def unavailable_as_storage_error() -> Iterator[None]:
     try:
         yield
     except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
-        raise StorageUnavailable(_first_line(exc)) from exc
+        raise StorageUnavailable(_first_line(exc), error_cause(exc)) from exc
     except sa.exc.DBAPIError as exc:
         if exc.connection_invalidated:
-            raise StorageUnavailable(_first_line(exc)) from exc
+            raise StorageUnavailable(_first_line(exc), "disconnect") from exc
         raise
+
+
+# PostgreSQL SQLSTATEs worth their own cause (the rest fall back to the exception class).
+_SQLSTATE_CAUSES = {
+    "57014": "statement_timeout",  # query_canceled: statement_timeout fired
+    "40P01": "deadlock",
+    "40001": "serialization_failure",
+    "55P03": "lock_not_available",
+    "53300": "too_many_connections",
+}
+
+
+def error_cause(exc: BaseException) -> str:
+    """A short, bounded name for why a SQLAlchemy call failed (a metric label, a log field)."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return "pool_timeout"
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return "disconnect"
+    original = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(original, "pgcode", None)
+    if sqlstate in _SQLSTATE_CAUSES:
+        return _SQLSTATE_CAUSES[sqlstate]
+    if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
+        return "database_locked"
+    name = snake_case(type(original).__name__)
+    if name == "operational_error" and sqlstate is None and not isinstance(original, sqlite3.Error):
+        return "connection_failed"  # the driver's own error: the server was not reached
+    return name
+
+
+def snake_case(name: str) -> str:
+    """`OperationalError` -> `operational_error`: an exception class as a label."""
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 def _first_line(exc: BaseException) -> str:

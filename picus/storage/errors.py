@@ -6,7 +6,18 @@ class StorageError(Exception):
 
 
 class StorageUnavailable(StorageError):
-    """The database cannot be reached or did not answer in time; retrying later may work."""
+    """The database cannot be reached or did not answer in time; retrying later may work.
+
+    `cause` is a short, bounded name for why (a metric label and a log field).
+    """
+
+    def __init__(self, detail: str, cause: str = "unknown") -> None:
+        super().__init__(detail)
+        self.cause = cause
+
+
+class DuplicateKey(StorageError):
+    """A unique constraint refused a row: another transaction holds that key."""
 
 
 class ItemNotFound(StorageError):

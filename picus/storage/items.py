@@ -1,157 +1,83 @@
-"""Queries on the items table. Documents go in as Python values and come out as JSON text.
+"""Items: create, read, page, list, replace and delete, on either database.
 
-Reads hand back the database's own JSON text (`data::text`), so a read never parses and
-re-serialises a document; the HTTP layer splices it into the answer as it is.
+Documents go in as JSON text (exactly what the client sent, already checked by
+picus.documents) and come out as JSON text (`data::text`), so a number keeps every digit
+and a read never parses a stored document.
 """
 
-from collections.abc import Iterator, Set
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Set
 from datetime import UTC, datetime
-from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from picus.storage.database import Connection, Database
+from picus.storage.errors import ItemNotFound, PreconditionFailed
+from picus.storage.records import StoredItem, from_row, item_json
+from picus.storage.statements import INITIAL_VERSION, Statements, statements_for
 
-from picus.storage.engine import unavailable_as_storage_error
-from picus.storage.errors import ItemNotFound, PreconditionFailed, UnstorableDocument
-from picus.storage.item_json import ITEM_JSON
-from picus.storage.tables import items
+__all__ = ["INITIAL_VERSION", "ItemStore", "StoredItem"]
 
-# SQLSTATE 22P05 (untranslatable_character): jsonb refuses U+0000 in strings.
-_UNSTORABLE_SQLSTATES = frozenset({"22P05"})
-
-STREAM_CHUNK_ROWS = 1000
-# Items per piece of a database-written list: about 64 KiB of JSON, like the Python path.
-JSON_CHUNK_ITEMS = 250
-
-# A new item's version; every UPDATE adds one (the ETag is made from it, see picus.etags).
-INITIAL_VERSION = 1
-
-_COLUMNS = (
-    items.c.id,
-    sa.cast(items.c.data, sa.Text).label("data_json"),
-    items.c.created_at,
-    items.c.updated_at,
-    items.c.version,
-)
-
-_Row = sa.Row[tuple[int, str, datetime, datetime, int]]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredItem:
-    """One row as read back: the document is JSON text, timestamps are aware (UTC)."""
-
-    id: int
-    data_json: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
-
-
-def _from_row(row: _Row) -> StoredItem:
-    created, updated = row.created_at, row.updated_at
-    # SQLite hands timestamps back naive; they were written in UTC.
-    if created.tzinfo is None:
-        created, updated = created.replace(tzinfo=UTC), updated.replace(tzinfo=UTC)
-    return StoredItem(row.id, row.data_json, created, updated, row.version)
-
-
-@contextmanager
-def _unstorable_as_error() -> Iterator[None]:
-    """Turn the database's refusal of a document's content into UnstorableDocument."""
-    try:
-        yield
-    except sa.exc.DataError as exc:
-        if getattr(exc.orig, "pgcode", None) in _UNSTORABLE_SQLSTATES:
-            raise UnstorableDocument(str(exc.orig).strip().splitlines()[0]) from exc
-        raise
-
-
-def insert_item(conn: sa.Connection, document: object) -> int:
-    """Insert one item inside the caller's transaction; return its id."""
-    now = datetime.now(UTC)
-    statement = (
-        items.insert()
-        .values(data=document, created_at=now, updated_at=now, version=INITIAL_VERSION)
-        .returning(items.c.id)
-    )
-    with _unstorable_as_error():
-        return int(conn.execute(statement).scalar_one())
+# Items per query of the streamed list: each query is short, and the connection goes back
+# to the pool between two of them, so a slow reader never holds one.
+LIST_CHUNK_ITEMS = 1000
 
 
 class ItemStore:
-    """Create, read, list and delete items through one engine."""
+    """The items table through one Database."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.sql = statements_for(database.dialect)
 
-    def create(self, document: object) -> int:
+    async def create(self, document_json: str) -> int:
         """Store a document; return its new id once the transaction has committed."""
-        with unavailable_as_storage_error(), self.engine.begin() as conn:
-            return insert_item(conn, document)
+        return await insert_item(self.database, self.sql, document_json)
 
-    def get(self, item_id: int) -> StoredItem:
+    async def get(self, item_id: int) -> StoredItem:
         """Read one item or raise ItemNotFound."""
-        statement = sa.select(*_COLUMNS).where(items.c.id == item_id)
-        with unavailable_as_storage_error(), self.engine.connect() as conn:
-            row = conn.execute(statement).one_or_none()
+        row = await self.database.fetchrow(self.sql.get_item, item_id=item_id)
         if row is None:
             raise ItemNotFound(item_id)
-        return _from_row(row)
+        return from_row(row)
 
-    def page(self, after: int, limit: int) -> tuple[list[StoredItem], bool]:
+    async def page(self, after: int, limit: int) -> tuple[list[StoredItem], bool]:
         """Items with id > after, at most `limit` of them, and whether more remain (keyset)."""
-        statement = (
-            sa.select(*_COLUMNS).where(items.c.id > after).order_by(items.c.id).limit(limit + 1)
-        )
-        with unavailable_as_storage_error(), self.engine.connect() as conn:
-            rows = conn.execute(statement).all()
-        return [_from_row(row) for row in rows[:limit]], len(rows) > limit
+        rows = await self.database.fetch(self.sql.page, after=after, limit=limit + 1)
+        return [from_row(row) for row in rows[:limit]], len(rows) > limit
 
-    def stream(self, after: int = 0) -> Iterator[StoredItem]:
-        """Every item with id > after, read through a server-side cursor in fixed chunks.
+    async def list_json(self, after: int = 0) -> AsyncIterator[str]:
+        """Every item with id > after as Item JSON, comma-joined per chunk, in id order.
 
-        The query runs before this returns, so an unreachable database raises here, not
-        half-way through an answer. Memory stays flat however many items there are; the
-        connection is held until the iterator is exhausted or closed.
+        Read in keyset chunks of short queries, so no connection or transaction is held
+        between chunks. A reader sees every item that existed throughout its read exactly
+        once, in id order; an item created or deleted meanwhile may or may not appear.
+        The first chunk is read before this returns, so an unreachable database raises
+        here, in time for a 503, and not half-way through an answer.
         """
-        statement = sa.select(*_COLUMNS).where(items.c.id > after).order_by(items.c.id)
-        conn, result = self._open_stream(statement)
-        return _stream_rows(conn, result)
+        first, last_id = await self._chunk(after)
+        return self._chunks(first, last_id)
 
-    @property
-    def writes_item_json(self) -> bool:
-        """True when the database writes listed Items' JSON itself (see `stream_json`)."""
-        return self.engine.dialect.name == "postgresql"
+    async def _chunks(self, first: str, last_id: int | None) -> AsyncIterator[str]:
+        chunk = first
+        while last_id is not None:
+            yield chunk
+            chunk, last_id = await self._chunk(last_id)
 
-    def stream_json(self, after: int = 0) -> Iterator[str]:
-        """As `stream`, but as the Items' JSON text, comma-joined per chunk (PostgreSQL only).
+    async def _chunk(self, after: int) -> tuple[str, int | None]:
+        """The chunk after `after` as JSON text, and its last id (None: nothing more)."""
+        if self.sql.list_chunk is not None:  # PostgreSQL writes the JSON
+            row = await self.database.fetchrow(
+                self.sql.list_chunk, after=after, limit=LIST_CHUNK_ITEMS
+            )
+            if row is None or row[0] is None:
+                return "", None
+            return row[1], row[0]
+        rows = await self.database.fetch(self.sql.page, after=after, limit=LIST_CHUNK_ITEMS)
+        if not rows:
+            return "", None
+        items = [from_row(row) for row in rows]
+        return ",".join(item_json(item) for item in items), items[-1].id
 
-        Each Item's JSON is written by PostgreSQL (picus.storage.item_json), so a long list
-        costs the app almost no CPU per item.
-        """
-        statement = sa.select(ITEM_JSON).where(items.c.id > after).order_by(items.c.id)
-        conn, result = self._open_stream(statement)
-        return _stream_json_chunks(conn, result.scalars())
-
-    def _open_stream(self, statement: sa.Select[Any]) -> tuple[sa.Connection, sa.CursorResult[Any]]:
-        """Run `statement` on a server-side cursor; the caller's iterator closes the connection.
-
-        The query runs here, before any answer starts, so an unreachable database raises
-        StorageUnavailable in time for a 503.
-        """
-        with unavailable_as_storage_error():
-            conn = self.engine.connect()
-            try:
-                return conn, conn.execution_options(yield_per=STREAM_CHUNK_ROWS).execute(statement)
-            except BaseException:
-                conn.close()
-                raise
-
-    def replace(
-        self, item_id: int, document: object, expected: Set[int] | None = None
+    async def replace(
+        self, item_id: int, document_json: str, expected: Set[int] | None = None
     ) -> StoredItem:
         """Replace an item's document and bump its version, in one conditional UPDATE.
 
@@ -159,60 +85,51 @@ class ItemStore:
         writers that read the same version exactly one wins: the database decides.
         Raises ItemNotFound, or PreconditionFailed when the item is at another version.
         """
-        statement = (
-            items.update()
-            .where(*_conditions(item_id, expected))
-            .values(data=document, updated_at=datetime.now(UTC), version=items.c.version + 1)
-            .returning(*_COLUMNS)
-        )
-        with unavailable_as_storage_error(), self.engine.begin() as conn:
-            with _unstorable_as_error():
-                row = conn.execute(statement).one_or_none()
+        now = datetime.now(UTC)
+        async with self.database.transaction() as conn:
+            if expected is None:
+                row = await conn.fetchrow(
+                    self.sql.replace_item, item_id=item_id, data=document_json, now=now
+                )
+            else:
+                row = await conn.fetchrow(
+                    self.sql.replace_item_if,
+                    item_id=item_id,
+                    data=document_json,
+                    now=now,
+                    versions=sorted(expected),
+                )
             if row is None:
-                raise self._why_unchanged(conn, item_id)
-        return _from_row(row)
+                raise await self._why_unchanged(conn, item_id)
+        return from_row(row)
 
-    def delete(self, item_id: int, expected: Set[int] | None = None) -> None:
+    async def delete(self, item_id: int, expected: Set[int] | None = None) -> None:
         """Delete one item (only at an `expected` version, if given).
 
         Raises ItemNotFound, or PreconditionFailed when the item is at another version.
         """
-        statement = items.delete().where(*_conditions(item_id, expected))
-        with unavailable_as_storage_error(), self.engine.begin() as conn:
-            if not conn.execute(statement).rowcount:
-                raise self._why_unchanged(conn, item_id)
+        async with self.database.transaction() as conn:
+            if expected is None:
+                deleted = await conn.execute(self.sql.delete_item, item_id=item_id)
+            else:
+                deleted = await conn.execute(
+                    self.sql.delete_item_if, item_id=item_id, versions=sorted(expected)
+                )
+            if not deleted:
+                raise await self._why_unchanged(conn, item_id)
 
-    @staticmethod
-    def _why_unchanged(conn: sa.Connection, item_id: int) -> Exception:
-        exists = conn.execute(sa.select(items.c.id).where(items.c.id == item_id)).first()
+    async def _why_unchanged(self, conn: Connection, item_id: int) -> Exception:
+        exists = await conn.fetchrow(self.sql.item_exists, item_id=item_id)
         return PreconditionFailed(item_id) if exists else ItemNotFound(item_id)
 
-    def ping(self) -> None:
+    async def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers a trivial query."""
-        with unavailable_as_storage_error(), self.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        await self.database.fetchrow(self.sql.ping)
 
 
-def _conditions(item_id: int, expected: Set[int] | None) -> list[sa.ColumnElement[bool]]:
-    conditions = [items.c.id == item_id]
-    if expected is not None:
-        conditions.append(items.c.version.in_(sorted(expected)))
-    return conditions
-
-
-def _stream_json_chunks(conn: sa.Connection, result: sa.ScalarResult[str]) -> Iterator[str]:
-    try:
-        with unavailable_as_storage_error():
-            for chunk in result.partitions(JSON_CHUNK_ITEMS):
-                yield ",".join(chunk)
-    finally:
-        conn.close()
-
-
-def _stream_rows(conn: sa.Connection, result: sa.CursorResult[Any]) -> Iterator[StoredItem]:
-    try:
-        with unavailable_as_storage_error():
-            for row in result:
-                yield _from_row(row)
-    finally:
-        conn.close()
+async def insert_item(conn: Connection, sql: Statements, document_json: str) -> int:
+    """Insert one item on `conn` (inside the caller's transaction, if any); return its id."""
+    now = datetime.now(UTC)
+    row = await conn.fetchrow(sql.insert_item, data=document_json, now=now)
+    assert row is not None, "INSERT ... RETURNING returns the row"
+    return int(row[0])

@@ -1,6 +1,7 @@
 """POST /picus/put: any JSON value is stored; bad input is refused and changes nothing."""
 
 import json
+from decimal import Decimal
 
 import pytest
 from httpx import Response
@@ -54,9 +55,63 @@ def test_any_json_value_is_stored_and_read_back_equal(client: TestClient, docume
     assert same_json_value(got.content, {**got.json(), "data": document})
 
 
-def test_a_charset_parameter_is_accepted(client: TestClient) -> None:
-    response = _put(client, b'{"a": 1}', "application/json; charset=utf-8")
-    assert response.status_code == 201
+# Each of these came back rounded (through a float) after a 201.
+EXACT_NUMBERS = [
+    "0.12345678901234567890123",
+    "1.00000000000000000001",
+    "1e-400",
+    "-123456789012345678901234567890.123456789",
+    "1E+400",
+]
+
+
+@pytest.mark.parametrize("number", EXACT_NUMBERS)
+def test_a_number_keeps_its_exact_decimal_value(client: TestClient, number: str) -> None:
+    created = _put(client, f'{{"n": {number}, "list": [{number}]}}'.encode())
+    assert created.status_code == 201
+    for answer in (
+        client.get(created.headers["location"]).content,
+        client.get("/picus/list").content,
+        client.get("/picus/list", params={"limit": 10}).content,
+    ):
+        read = json.loads(answer, parse_float=Decimal, parse_int=Decimal)
+        item = read[0] if isinstance(read, list) else read
+        assert item["data"] == {"n": Decimal(number), "list": [Decimal(number)]}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "Application/Json; charset=utf-8",
+        "application/json;charset=UTF-8",
+    ],
+)
+def test_media_types_are_case_insensitive(client: TestClient, content_type: str) -> None:
+    response = _put(client, b'{"a": 1}', content_type)
+    assert response.status_code == 201, response.text
+    assert client.get(response.headers["location"]).json()["data"] == {"a": 1}
+
+
+def _chunked(*pieces: bytes) -> object:
+    """A body with no Content-Length: httpx sends it with Transfer-Encoding: chunked."""
+    yield from pieces
+
+
+def test_a_chunked_body_is_read(client: TestClient) -> None:
+    response = client.post(
+        "/picus/put", content=_chunked(b'{"chunked"', b": [1, ", b"2]}"), headers=JSON_HEADERS
+    )
+    assert response.status_code == 201, response.text
+    assert client.get(response.headers["location"]).json()["data"] == {"chunked": [1, 2]}
+
+
+def test_a_chunked_body_over_the_limit_is_413(client: TestClient) -> None:
+    pieces = [b'"'] + [b"a" * 65536] * 80 + [b'"']  # 5 MiB, no Content-Length to refuse on
+    response = client.post("/picus/put", content=_chunked(*pieces), headers=JSON_HEADERS)
+    assert_problem(response, 413)
+    assert _item_count(client) == 0
 
 
 BAD_BODIES = {
@@ -65,7 +120,8 @@ BAD_BODIES = {
     "NaN": b"[NaN]",
     "Infinity": b'{"a": Infinity}',
     "-Infinity": b"-Infinity",
-    "number beyond double range": b"1e400",
+    "a number that would be 2 MB written out": b"1e2000000",
+    "tiny numbers adding up past the limit": b"[" + b",".join([b"1e-9999"] * 200) + b"]",
     "integer with 5000 digits": b"1" * 5000,
     "lone surrogate": b'"\\ud800"',
     "invalid UTF-8": b'"\xff\xfe"',

@@ -1,5 +1,6 @@
 """While the database cannot answer: a quick 503 with Retry-After, and recovery by itself."""
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -11,7 +12,6 @@ from starlette.testclient import TestClient
 
 from picus.app import create_app
 from picus.config import load_settings
-from picus.handlers.context import STORE_KEY
 from tests.api.helpers import assert_problem
 from tests.support.servers import free_port
 
@@ -106,18 +106,32 @@ def test_a_statement_held_up_by_a_lock_times_out_as_503(
         assert client.get(f"/picus/get/{item_id}").status_code == 200
 
 
-def test_an_exhausted_pool_is_a_quick_503_not_a_pile_up(pg_env: dict[str, str]) -> None:
+def test_an_exhausted_pool_is_a_quick_503_not_a_pile_up(
+    pg_url: URL, pg_env: dict[str, str]
+) -> None:
     settings = load_settings(
         database_url=pg_env["DATABASE_URL"],
         validate_responses=True,
         db_pool_size=1,
-        db_max_overflow=0,
         db_pool_timeout=0.5,
+        db_statement_timeout=3,
     )
-    app = create_app(settings)
-    engine = app.app.extensions[STORE_KEY].engine
-    with app.test_client() as client:
-        client.post("/picus/put", json=1)
-        with engine.connect():  # the only connection, held as a slow request would hold it
-            _assert_unavailable(client, "GET", "/picus/list", params={"limit": 1})
+    with create_app(settings).test_client() as client:
+        item_id = client.post("/picus/put", json=1).json()["id"]
+        locker = psycopg2.connect(
+            host=pg_url.host, port=pg_url.port, user=pg_url.username, dbname=pg_url.database
+        )
+        try:
+            with locker.cursor() as cursor:
+                cursor.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+                # A slow request holds the only connection, waiting on the lock...
+                slow = threading.Thread(target=client.get, args=(f"/picus/get/{item_id}",))
+                slow.start()
+                time.sleep(0.5)
+                # ...and the next one waits for it no longer than the pool timeout.
+                _assert_unavailable(client, "GET", "/picus/list", params={"limit": 1})
+        finally:
+            locker.rollback()
+            locker.close()
+        slow.join(10)
         assert client.get("/picus/list", params={"limit": 1}).status_code == 200

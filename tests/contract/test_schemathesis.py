@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from connexion import FlaskApp
+from connexion import AsyncApp
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from picus.app import create_app
@@ -26,13 +26,13 @@ def contract_settings(pg_env: dict[str, str]) -> Settings:
 
 
 @pytest.fixture
-def contract_app(contract_settings: Settings) -> FlaskApp:
+def contract_app(contract_settings: Settings) -> AsyncApp:
     """The app under test."""
     return create_app(contract_settings)
 
 
 @pytest.fixture
-def api_schema(contract_app: FlaskApp) -> OpenApiSchema:
+def api_schema(contract_app: AsyncApp) -> OpenApiSchema:
     """The spec as the running app serves it."""
     return schemathesis.openapi.from_asgi("/picus/openapi.json", contract_app)
 

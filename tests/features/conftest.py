@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from connexion import FlaskApp
+from connexion import AsyncApp
 from starlette.testclient import TestClient
 
 from picus.apikeys import new_key
@@ -37,6 +37,6 @@ def keyed_settings(settings: Settings, keys: Keys) -> Settings:
 @pytest.fixture
 def keyed_client(keyed_settings: Settings) -> Iterator[TestClient]:
     """A client of an app that enforces API keys (both backends)."""
-    app: FlaskApp = create_app(keyed_settings)
+    app: AsyncApp = create_app(keyed_settings)
     with app.test_client() as client:
         yield client

@@ -5,21 +5,25 @@ workers, and storage is raced directly with a transaction held open on another c
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import anyio
 import httpx
 import pytest
+from anyio.abc import TaskGroup
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
 from picus.config import load_settings
 from picus.storage import PreconditionFailed
 from picus.storage.engine import create_engine
-from picus.storage.idempotency import IdempotentCreates, document_fingerprint
+from picus.documents import Document
+from picus.storage.database import Database, open_database
+from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
 from picus.storage.tables import idempotency_keys, items
 from tests.support.servers import LiveServer
@@ -101,51 +105,74 @@ def test_twenty_concurrent_creates_with_one_key_make_one_item(server: LiveServer
     assert [item["id"] for item in listed if item["data"] == {"order": 42}] == [item_id]
 
 
-def test_a_conditional_update_waits_for_a_concurrent_one_and_then_fails(
-    pg_engine: Engine,
+@pytest.fixture
+async def pg_database(pg_url: URL) -> AsyncIterator[Database]:
+    database = await open_database(load_settings(database_url=pg_url.render_as_string(False)))
+    yield database
+    await database.close()
+
+
+async def _still_waiting(call: Callable[[], Awaitable[T]], task_group: TaskGroup) -> list[T]:
+    """Start `call`; check it has not finished after half a second (it waits on a lock)."""
+    results: list[T] = []
+
+    async def run() -> None:
+        results.append(await call())
+
+    task_group.start_soon(run)
+    await anyio.sleep(0.5)
+    assert not results, "it did not wait for the other transaction"
+    return results
+
+
+@pytest.mark.anyio
+async def test_a_conditional_update_waits_for_a_concurrent_one_and_then_fails(
+    pg_engine: Engine, pg_database: Database
 ) -> None:
-    store = ItemStore(pg_engine)
-    item_id = store.create("v1")
-    with pg_engine.connect() as other, ThreadPoolExecutor(max_workers=1) as pool:
+    store = ItemStore(pg_database)
+    item_id = await store.create('"v1"')
+    with pg_engine.connect() as other:
         other.begin()
         other.execute(
             items.update()
             .where(items.c.id == item_id, items.c.version == 1)
             .values(version=items.c.version + 1, data="other")
         )
-        # The row is locked by `other`: this UPDATE ... WHERE version IN (1) must wait.
-        racing = pool.submit(store.replace, item_id, "mine", frozenset({1}))
-        with pytest.raises(TimeoutError):
-            racing.result(timeout=0.5)
-        other.commit()
-        with pytest.raises(PreconditionFailed):
-            racing.result(timeout=TIMEOUT)
-    item = store.get(item_id)
+        # The row is locked by `other`: this UPDATE ... WHERE version = ANY({1}) must wait.
+        with pytest.raises(ExceptionGroup) as raised:
+            async with anyio.create_task_group() as group:
+                await _still_waiting(lambda: store.replace(item_id, '"mine"', {1}), group)
+                other.commit()
+        assert raised.group_contains(PreconditionFailed)
+    item = await store.get(item_id)
     assert (item.data_json, item.version) == ('"other"', 2)
 
 
-def test_a_keyed_create_waits_for_a_concurrent_holder_of_the_key_and_replays_it(
-    pg_engine: Engine,
+@pytest.mark.anyio
+async def test_a_keyed_create_waits_for_a_concurrent_holder_of_the_key_and_replays_it(
+    pg_engine: Engine, pg_database: Database
 ) -> None:
-    creates = IdempotentCreates(pg_engine, timedelta(hours=1))
+    creates = IdempotentCreates(pg_database, timedelta(hours=1))
     key = f"held-{datetime.now(UTC).timestamp()}"
-    with pg_engine.connect() as other, ThreadPoolExecutor(max_workers=1) as pool:
+    fingerprint = Document('{"a": 1}', {"a": 1}).fingerprint()
+    with pg_engine.connect() as other:
         other.begin()
-        held_id = ItemStore(pg_engine).create("placeholder")  # the holder's item
+        held_id = await ItemStore(pg_database).create('"placeholder"')  # the holder's item
         other.execute(
             idempotency_keys.insert().values(
                 principal="",
                 idempotency_key=key,
-                fingerprint=document_fingerprint({"a": 1}),
+                fingerprint=fingerprint,
                 item_id=held_id,
                 created_at=datetime.now(UTC),
             )
         )
-        racing = pool.submit(creates.create, {"a": 1}, key)
-        with pytest.raises(TimeoutError):
-            racing.result(timeout=0.5)  # blocked on the uncommitted key
-        other.commit()
-        creation = racing.result(timeout=TIMEOUT)
+        async with anyio.create_task_group() as group:
+            results = await _still_waiting(
+                lambda: creates.create('{"a": 1}', fingerprint, key), group
+            )  # blocked on the uncommitted key
+            other.commit()
+    (creation,) = results
     assert creation.item_id == held_id
     assert creation.replayed
     with pg_engine.connect() as conn:

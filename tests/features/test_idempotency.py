@@ -4,12 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from httpx import Response
-from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from picus.config import load_settings
 from picus.storage import IdempotencyKeyReused
-from picus.storage.idempotency import IdempotentCreates, document_fingerprint
+from picus.documents import parse_document
+from picus.storage.database import Database
+from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
 from tests.api.helpers import assert_problem
 
@@ -95,61 +96,83 @@ class _Clock:
         return self.now
 
 
-def test_a_key_expires_after_its_ttl_and_then_creates_anew(engine: Engine) -> None:
+def _doc(text: str) -> tuple[str, str]:
+    """A document's text and fingerprint, as the handler hands them to storage."""
+    document = parse_document(text.encode(), max_depth=100, max_bytes=1024)
+    return document.text, document.fingerprint()
+
+
+@pytest.mark.anyio
+async def test_a_key_expires_after_its_ttl_and_then_creates_anew(database: Database) -> None:
     clock = _Clock()
-    creates = IdempotentCreates(engine, timedelta(hours=1), clock=clock)
-    first = creates.create({"a": 1}, "k")
+    creates = IdempotentCreates(database, timedelta(hours=1), clock=clock)
+    first = await creates.create(*_doc('{"a": 1}'), "k")
     clock.now += timedelta(minutes=59)
-    assert creates.create({"a": 1}, "k") == type(first)(first.item_id, replayed=True)
+    assert await creates.create(*_doc('{"a": 1}'), "k") == type(first)(first.item_id, True)
     with pytest.raises(IdempotencyKeyReused):
-        creates.create({"a": 2}, "k")
+        await creates.create(*_doc('{"a": 2}'), "k")
     clock.now += timedelta(minutes=2)
-    fresh = creates.create({"a": 2}, "k")  # expired: the key is free again
+    fresh = await creates.create(*_doc('{"a": 2}'), "k")  # expired: the key is free again
     assert not fresh.replayed
     assert fresh.item_id != first.item_id
 
 
-def test_purge_removes_only_expired_keys(engine: Engine) -> None:
+@pytest.mark.anyio
+async def test_purge_removes_only_expired_keys(database: Database) -> None:
     clock = _Clock()
-    creates = IdempotentCreates(engine, timedelta(hours=1), clock=clock)
-    creates.create(1, "old")
+    creates = IdempotentCreates(database, timedelta(hours=1), clock=clock)
+    await creates.create(*_doc("1"), "old")
     clock.now += timedelta(minutes=30)
-    creates.create(1, "young")
+    await creates.create(*_doc("1"), "young")
     clock.now += timedelta(minutes=45)
-    assert creates.purge_expired() == 1
-    assert creates.create(1, "young").replayed
+    assert await creates.purge_expired() == 1
+    assert (await creates.create(*_doc("1"), "young")).replayed
 
 
-def test_keys_are_kept_per_principal(engine: Engine) -> None:
-    creates = IdempotentCreates(engine, timedelta(hours=1))
-    alice = creates.create({"a": 1}, "k", principal="alice")
-    bob = creates.create({"a": 2}, "k", principal="bob")  # no 422: another client's key
+@pytest.mark.anyio
+async def test_keys_are_kept_per_principal(database: Database) -> None:
+    creates = IdempotentCreates(database, timedelta(hours=1))
+    alice = await creates.create(*_doc('{"a": 1}'), "k", principal="alice")
+    bob = await creates.create(*_doc('{"a": 2}'), "k", principal="bob")  # another client's key
     assert alice.item_id != bob.item_id
 
 
-def test_the_database_constraint_decides_when_two_inserts_race(engine: Engine) -> None:
+@pytest.mark.anyio
+async def test_the_database_constraint_decides_when_two_inserts_race(
+    database: Database,
+) -> None:
     """Both requests miss the lookup; the second insert loses on the key and rolls back."""
-    creates = IdempotentCreates(engine, timedelta(hours=1))
-    fingerprint = document_fingerprint({"a": 1})
-    winner = creates._insert({"a": 1}, "", "k", fingerprint)
-    loser = creates._insert({"a": 1}, "", "k", fingerprint)
+    creates = IdempotentCreates(database, timedelta(hours=1))
+    text, fingerprint = _doc('{"a": 1}')
+    winner = await creates._insert(text, "", "k", fingerprint)
+    loser = await creates._insert(text, "", "k", fingerprint)
     assert winner is not None
     assert loser is None
-    assert [item.id for item in ItemStore(engine).stream()] == [winner]
+    page, _more = await ItemStore(database).page(0, 10)
+    assert [item.id for item in page] == [winner]
 
 
 def test_fingerprints_compare_json_values() -> None:
-    assert document_fingerprint({"a": 1, "b": 2}) == document_fingerprint({"b": 2, "a": 1})
-    assert document_fingerprint([1, 2]) != document_fingerprint([2, 1])
-    assert document_fingerprint("null") != document_fingerprint(None)
+    def fingerprint(text: str) -> str:
+        return _doc(text)[1]
+
+    assert fingerprint('{"a": 1, "b": 2}') == fingerprint('{"b":2,"a":1}')
+    assert fingerprint("[1, 2]") != fingerprint("[2, 1]")
+    assert fingerprint('"null"') != fingerprint("null")
+    assert fingerprint("1.0") == fingerprint("1") == fingerprint("1e0") == fingerprint("10e-1")
+    assert fingerprint("0.1") != fingerprint("0.10000000000000000001")
+    assert fingerprint('"1"') != fingerprint("1")
 
 
 def test_a_key_that_keeps_colliding_is_409_with_retry_after(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If every attempt loses the race and then finds no row, the client is told to retry."""
-    monkeypatch.setattr(IdempotentCreates, "_live_row", lambda *_args: None)
-    monkeypatch.setattr(IdempotentCreates, "_insert", lambda *_args: None)
+    async def nothing(*_args: object) -> None:
+        return None
+
+    monkeypatch.setattr(IdempotentCreates, "_live_row", nothing)
+    monkeypatch.setattr(IdempotentCreates, "_insert", nothing)
     response = _post(client, b"1")
     assert_problem(response, 409)
     assert int(response.headers["retry-after"]) >= 1

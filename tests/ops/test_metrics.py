@@ -2,7 +2,7 @@
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 
 import psycopg2
 import pytest
@@ -11,8 +11,7 @@ from starlette.testclient import TestClient
 
 from picus.app import create_app
 from picus.config import Settings, load_settings
-from picus.handlers.context import STORE_KEY
-from picus.storage.items import ItemStore
+from picus.handlers.context import SERVICES_KEY
 from tests.ops.support import sample
 from tests.support.servers import free_port
 
@@ -78,23 +77,22 @@ def test_items_created_and_deleted_are_counted(client: TestClient) -> None:
     assert value("picus_items_deleted_total") == deleted + 1
 
 
-def test_pool_gauges_follow_checkouts_and_overflow(settings: Settings) -> None:
-    small = settings.model_copy(update={"db_pool_size": 2, "db_max_overflow": 3})
-    app = create_app(small)
-    engine = app.app.extensions[STORE_KEY].engine
-    checked_out = value("picus_db_pool_checked_out")
-    assert value("picus_db_pool_size") == 2
-    with ExitStack() as held:
-        for _ in range(3):
-            held.enter_context(engine.connect())
-        assert value("picus_db_pool_checked_out") == checked_out + 3
-        assert value("picus_db_pool_overflow") == 1
-        with app.test_client() as client:
+def _held_connection(client: TestClient) -> AbstractContextManager[object]:
+    """A pooled connection of the running app, held (as a slow request holds it) until exit."""
+    database = client.app_state[SERVICES_KEY].store.database
+    return client.portal.wrap_async_context_manager(database.transaction())
+
+
+def test_pool_gauges_follow_checkouts(settings: Settings) -> None:
+    small = settings.model_copy(update={"db_pool_size": 2})
+    with create_app(small).test_client() as client:
+        checked_out = value("picus_db_pool_checked_out")
+        assert value("picus_db_pool_size") == 2
+        with _held_connection(client), _held_connection(client):
+            assert value("picus_db_pool_checked_out") == checked_out + 2
             text = client.get("/metrics").text
-        assert sample(text, "picus_db_pool_overflow") == 1
-    assert value("picus_db_pool_checked_out") == checked_out
-    assert value("picus_db_pool_overflow") == 0
-    engine.dispose()
+            assert sample(text, "picus_db_pool_checked_out") == checked_out + 2
+        assert value("picus_db_pool_checked_out") == checked_out
 
 
 def _unavailable(cause: str) -> float:
@@ -115,16 +113,11 @@ def test_a_503_for_an_unreachable_database_is_counted_by_cause() -> None:
 
 
 def test_a_503_for_an_exhausted_pool_is_counted_by_cause(settings: Settings) -> None:
-    tiny = settings.model_copy(
-        update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.1}
-    )
-    app = create_app(tiny)
-    store: ItemStore = app.app.extensions[STORE_KEY]
+    tiny = settings.model_copy(update={"db_pool_size": 1, "db_pool_timeout": 0.1})
     before = _unavailable("pool_timeout")
-    with store.engine.connect(), app.test_client() as client:
+    with create_app(tiny).test_client() as client, _held_connection(client):
         assert client.get("/readyz").status_code == 503
     assert _unavailable("pool_timeout") == before + 1
-    store.engine.dispose()
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """The list's fast path: Items' JSON written by PostgreSQL equals the one Python writes."""
 
-from collections.abc import Iterator
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -8,11 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from picus.config import load_settings
-from picus.representation import items_json_stream, json_array
+from picus.storage.database import open_database
 from picus.storage.engine import create_engine
 from picus.storage.items import ItemStore
+from picus.storage.records import item_json
 from picus.storage.tables import items
 from tests.storage.test_items import FIDELITY_CASES
+
+pytestmark = pytest.mark.anyio
 
 # Whole seconds (isoformat leaves the fraction out), one microsecond, an ordinary instant.
 INSTANTS = [
@@ -22,39 +26,38 @@ INSTANTS = [
 ]
 
 
-def _python_list(store: ItemStore, after: int = 0) -> bytes:
-    return b"".join(items_json_stream(store.stream(after)))
-
-
-def _database_list(store: ItemStore, after: int = 0) -> bytes:
-    return b"".join(json_array(store.stream_json(after)))
-
-
 @pytest.fixture
-def pg_store(pg_url: URL) -> Iterator[ItemStore]:
+async def pg_store(pg_url: URL) -> AsyncIterator[ItemStore]:
     """Storage on the (emptied) session PostgreSQL: the fast path exists only there."""
-    engine = create_engine(load_settings(database_url=pg_url.render_as_string(False)))
+    settings = load_settings(database_url=pg_url.render_as_string(False))
+    engine = create_engine(settings)
     with engine.begin() as conn:
         conn.execute(sa.delete(items))
-    yield ItemStore(engine)
     engine.dispose()
+    database = await open_database(settings)
+    yield ItemStore(database)
+    await database.close()
 
 
-def test_only_postgresql_writes_the_json(store: ItemStore) -> None:
-    assert store.writes_item_json == (store.engine.dialect.name == "postgresql")
+async def _database_list(store: ItemStore, after: int = 0) -> str:
+    return ",".join([chunk async for chunk in await store.list_json(after)])
 
 
-def test_postgresql_writes_the_same_bytes_as_python(pg_store: ItemStore) -> None:
+async def _python_list(store: ItemStore, after: int = 0) -> str:
+    page, _more = await store.page(after, 1000)
+    return ",".join(item_json(item) for item in page)
+
+
+async def test_postgresql_writes_the_same_text_as_python(pg_store: ItemStore) -> None:
     store = pg_store
+    assert store.sql.list_chunk is not None, "PostgreSQL writes the list's JSON itself"
     documents = [d for d in FIDELITY_CASES if d != "x" * 500_000]
-    ids = [store.create(document) for document in documents]
-    with store.engine.begin() as conn:
-        for item_id, instant in zip(ids, INSTANTS * len(ids), strict=False):
-            conn.execute(
-                sa.update(items)
-                .where(items.c.id == item_id)
-                .values(created_at=instant, updated_at=instant)
-            )
-    assert _database_list(store) == _python_list(store)
-    assert _database_list(store, after=ids[3]) == _python_list(store, after=ids[3])
-    assert _database_list(store, after=ids[-1]) == b"[]" == _python_list(store, after=ids[-1])
+    ids = [await store.create(json.dumps(document)) for document in documents]
+    for item_id, instant in zip(ids, INSTANTS * len(ids), strict=False):
+        statement = sa.update(items).where(items.c.id == sa.bindparam("item_id"))
+        await store.database.execute(
+            statement.values(created_at=instant, updated_at=instant), item_id=item_id
+        )
+    assert await _database_list(store) == await _python_list(store)
+    assert await _database_list(store, after=ids[3]) == await _python_list(store, after=ids[3])
+    assert await _database_list(store, after=ids[-1]) == "" == await _python_list(store, ids[-1])

@@ -1,13 +1,14 @@
 """ItemStore on both backends: what goes in comes out, ids are never reused."""
 
-from collections.abc import Generator
+import json
 
 import pytest
-from sqlalchemy.pool import QueuePool
 
-from picus.storage import ItemNotFound, UnstorableDocument
-from picus.storage.items import ItemStore
-from tests.support.json_values import same_json_value
+from picus.storage import ItemNotFound, PreconditionFailed, UnstorableDocument
+from picus.storage.items import LIST_CHUNK_ITEMS, ItemStore
+from tests.support.json_values import json_value, same_json_value
+
+pytestmark = pytest.mark.anyio
 
 FIDELITY_CASES = [
     {"b": 1, "a": [1, 2, {"c": None}]},
@@ -27,74 +28,110 @@ FIDELITY_CASES = [
     "x" * 500_000,
 ]
 
+# Numbers a float would round: they are stored as the client wrote them (the exact value).
+EXACT_NUMBERS = ["0.12345678901234567890123", "1.00000000000000000001", "1e-400", "-1E+400"]
+
+
+def _text(document: object) -> str:
+    return json.dumps(document)
+
+
+async def _list(store: ItemStore, after: int = 0) -> list[dict[str, object]]:
+    chunks = [chunk async for chunk in await store.list_json(after)]
+    return list(json.loads("[" + ",".join(c for c in chunks if c) + "]"))
+
 
 @pytest.mark.parametrize("document", FIDELITY_CASES, ids=lambda d: repr(d)[:30])
-def test_a_document_comes_back_equal_as_a_json_value(store: ItemStore, document: object) -> None:
-    item = store.get(store.create(document))
+async def test_a_document_comes_back_equal_as_a_json_value(
+    store: ItemStore, document: object
+) -> None:
+    item = await store.get(await store.create(_text(document)))
     assert same_json_value(item.data_json, document)
 
 
-def test_timestamps_are_aware_and_equal_on_create(store: ItemStore) -> None:
-    item = store.get(store.create({"a": 1}))
+@pytest.mark.parametrize("number", EXACT_NUMBERS)
+async def test_a_number_keeps_its_exact_decimal_value(store: ItemStore, number: str) -> None:
+    item = await store.get(await store.create(f'{{"n": {number}}}'))
+    assert json_value(item.data_json) == json_value(f'{{"n": {number}}}')
+
+
+async def test_timestamps_are_aware_and_equal_on_create(store: ItemStore) -> None:
+    item = await store.get(await store.create('{"a": 1}'))
     assert item.created_at.utcoffset() is not None
     assert item.created_at == item.updated_at
 
 
-def test_ids_are_never_reused_after_delete(store: ItemStore) -> None:
-    first = store.create(1)
-    second = store.create(2)
-    store.delete(second)
-    assert store.create(3) > second > first
+async def test_ids_are_never_reused_after_delete(store: ItemStore) -> None:
+    first = await store.create("1")
+    second = await store.create("2")
+    await store.delete(second)
+    assert await store.create("3") > second > first
 
 
-def test_get_and_delete_of_an_absent_item_raise_not_found(store: ItemStore) -> None:
+async def test_get_and_delete_of_an_absent_item_raise_not_found(store: ItemStore) -> None:
     with pytest.raises(ItemNotFound):
-        store.get(12345)
+        await store.get(12345)
     with pytest.raises(ItemNotFound):
-        store.delete(12345)
+        await store.delete(12345)
 
 
-def test_delete_removes_the_item(store: ItemStore) -> None:
-    item_id = store.create({"gone": True})
-    store.delete(item_id)
+async def test_delete_removes_the_item(store: ItemStore) -> None:
+    item_id = await store.create('{"gone": true}')
+    await store.delete(item_id)
     with pytest.raises(ItemNotFound):
-        store.get(item_id)
+        await store.get(item_id)
 
 
-def test_page_is_keyset_ordered_and_says_whether_more_remain(store: ItemStore) -> None:
-    ids = [store.create(n) for n in range(5)]
-    page, more = store.page(after=0, limit=2)
+async def test_replace_and_delete_check_the_expected_version(store: ItemStore) -> None:
+    item_id = await store.create('"v1"')
+    with pytest.raises(PreconditionFailed):
+        await store.replace(item_id, '"v2"', expected={7, 8})
+    replaced = await store.replace(item_id, '"v2"', expected={1, 9})
+    assert (replaced.version, replaced.data_json) == (2, '"v2"')
+    with pytest.raises(PreconditionFailed):
+        await store.delete(item_id, expected={1})
+    await store.delete(item_id, expected={2})
+    with pytest.raises(ItemNotFound):
+        await store.replace(item_id, '"v3"')
+
+
+async def test_page_is_keyset_ordered_and_says_whether_more_remain(store: ItemStore) -> None:
+    ids = [await store.create(str(n)) for n in range(5)]
+    page, more = await store.page(after=0, limit=2)
     assert [i.id for i in page] == ids[:2]
     assert more
-    page, more = store.page(after=ids[1], limit=3)
+    page, more = await store.page(after=ids[1], limit=3)
     assert [i.id for i in page] == ids[2:]
     assert not more
 
 
-def test_stream_yields_every_item_after_the_cursor_in_order(store: ItemStore) -> None:
-    ids = [store.create({"n": n}) for n in range(2500)]  # more than one chunk
-    streamed = [item.id for item in store.stream(after=ids[9])]
-    assert streamed == ids[10:]
+async def test_the_list_has_every_item_after_the_cursor_in_order(store: ItemStore) -> None:
+    count = 2 * LIST_CHUNK_ITEMS + 500  # more than one chunk
+    ids = [await store.create(_text({"n": n})) for n in range(count)]
+    listed = await _list(store, after=ids[9])
+    assert [item["id"] for item in listed] == ids[10:]
+    assert listed[0]["data"] == {"n": 10}
+    assert await _list(store, after=ids[-1]) == []
 
 
-def test_a_closed_stream_returns_its_connection_to_the_pool(store: ItemStore) -> None:
-    for n in range(3):
-        store.create(n)
-    pool = store.engine.pool
-    assert isinstance(pool, QueuePool)
-    for _ in range(pool.size() + 2):  # would exhaust the pool if connections leaked
-        stream = store.stream()
-        assert isinstance(stream, Generator)
-        next(stream)
-        stream.close()
-    assert pool.checkedout() == 0
+async def test_the_list_reads_in_chunks_and_sees_items_created_meanwhile(
+    store: ItemStore,
+) -> None:
+    """Keyset chunks: an item created after the read began, past its position, is seen."""
+    ids = [await store.create(str(n)) for n in range(LIST_CHUNK_ITEMS + 1)]
+    chunks = await store.list_json()
+    first = await anext(chunks)
+    created_meanwhile = await store.create('"late"')
+    rest = [chunk async for chunk in chunks]
+    listed = json.loads("[" + ",".join([first, *rest]) + "]")
+    assert [item["id"] for item in listed] == [*ids, created_meanwhile]
 
 
-def test_nul_in_a_string_is_unstorable_on_postgresql_only(store: ItemStore) -> None:
-    document = {"s": "a\u0000b"}
-    if store.engine.dialect.name == "postgresql":
+async def test_nul_in_a_string_is_unstorable_on_postgresql_only(store: ItemStore) -> None:
+    text = '{"s": "a\\u0000b"}'
+    if store.database.dialect == "postgresql":
         with pytest.raises(UnstorableDocument):
-            store.create(document)
-        assert store.page(0, 10) == ([], False)
+            await store.create(text)
+        assert await store.page(0, 10) == ([], False)
     else:
-        assert same_json_value(store.get(store.create(document)).data_json, document)
+        assert json.loads((await store.get(await store.create(text))).data_json) == {"s": "a\0b"}

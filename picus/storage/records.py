@@ -1,0 +1,40 @@
+"""An item as storage hands it back, and its JSON built around the stored document text.
+
+The document is spliced in as the database wrote it (valid JSON by construction), so a
+read never parses and re-serialises a stored document. On PostgreSQL the long list has the
+database write the same bytes (picus.storage.item_json); everything else uses `item_json`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """One row as read back: the document is JSON text, timestamps are aware (UTC)."""
+
+    id: int
+    data_json: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def from_row(row: Sequence[Any]) -> StoredItem:
+    """A row of `statements.ITEM_COLUMNS` as a StoredItem."""
+    item_id, data_json, created, updated, version = row
+    # SQLite hands timestamps back naive; they were written in UTC.
+    if created.tzinfo is None:
+        created, updated = created.replace(tzinfo=UTC), updated.replace(tzinfo=UTC)
+    return StoredItem(item_id, data_json, created, updated, version)
+
+
+def item_json(item: StoredItem) -> str:
+    """One Item as JSON text (the shape of the spec's `Item`)."""
+    return (
+        f'{{"id":{item.id},"data":{item.data_json},'
+        f'"created_at":"{item.created_at.isoformat()}",'
+        f'"updated_at":"{item.updated_at.isoformat()}"}}'
+    )
