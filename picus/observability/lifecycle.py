@@ -55,7 +55,11 @@ def operated(settings: Settings, host: str, port: int, workers: int) -> Iterator
 
 
 def masked_database(url: URL) -> str:
-    """The database URL with its password (also one passed as a query parameter) masked."""
+    """The database URL with its password (also one passed as a query parameter) masked.
+
+    The driver is left out: Picus picks one per job (asyncpg serves, psycopg2 migrates).
+    """
+    url = url.set(drivername=url.get_backend_name())
     query = {
         key: ("***" if key.lower() in _SECRET_QUERY_KEYS else value)
         for key, value in url.query.items()

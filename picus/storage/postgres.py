@@ -12,6 +12,7 @@ Releasing a connection only rolls back an open transaction: Picus leaves no sess
 and asyncpg's full reset costs a round trip per request.
 """
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, NamedTuple, TypeVar, cast
@@ -25,6 +26,7 @@ from picus.storage.engine import snake_case
 from picus.storage.errors import DuplicateKey, StorageUnavailable, UnstorableDocument
 
 T = TypeVar("T")
+logger = logging.getLogger("picus.database")
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 # SQLSTATEs that mean "not now": the request may succeed later (503 with Retry-After).
@@ -142,7 +144,7 @@ class PostgresDatabase:
             yield _PostgresConnection(conn, self._statements, self._observer)
         finally:
             self._observer.checked_out(-1)
-            await self._pool.release(conn)
+            await _release(self._pool, conn)
 
     async def fetch(self, statement: Statement, **params: object) -> list[Row]:
         return await self._with_retry(lambda conn: conn.fetch(statement, **params), statement)
@@ -208,6 +210,17 @@ async def open_postgres(settings: Settings, observer: PoolObserver) -> PostgresD
     return PostgresDatabase(pool, settings.db_pool_timeout, observer)
 
 
+async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    """Give a connection back; one that broke is closed by the pool, and that is no error.
+
+    (Its failure was already met, and answered, by the statement that used it.)
+    """
+    try:
+        await pool.release(conn)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
+        logger.debug("a broken connection was closed on release", exc_info=True)
+
+
 async def _rollback_only(_conn: asyncpg.Connection) -> None:
     """asyncpg rolls back an open transaction itself before calling this; nothing else to do."""
 
@@ -243,10 +256,10 @@ def _translated(observer: PoolObserver) -> Iterator[None]:
         raise StorageUnavailable(
             "the database did not answer in time", "statement_timeout"
         ) from exc
-    except (OSError, asyncpg.InterfaceError) as exc:
-        cause = "disconnect" if isinstance(exc, asyncpg.InterfaceError) else "connection_failed"
-        if isinstance(exc, ConnectionResetError | BrokenPipeError):
-            cause = "disconnect"
+    except (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+        # asyncpg's own errors here all come of a connection lost mid-operation.
+        dropped = not isinstance(exc, OSError) or isinstance(exc, ConnectionResetError)
+        cause = "disconnect" if dropped or isinstance(exc, BrokenPipeError) else "connection_failed"
         observer.error(cause)
         raise StorageUnavailable(_first_line(exc), cause) from exc
 
