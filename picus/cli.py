@@ -85,6 +85,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             port=args.port,
             workers=workers,
             proxy_headers=True,
+            # Bounded request heads, head timeouts, problem+json for the server's own errors.
+            http="picus.server_protocol:PicusHttpToolsProtocol",
             **operations,
         )
     return 0

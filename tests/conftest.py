@@ -6,6 +6,7 @@ root). One database per session is migrated with Alembic; each test starts empty
 """
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy.engine import URL
 from starlette.testclient import TestClient
 
+from picus.apikeys import new_key
 from picus.app import create_app
 from picus.config import Settings, load_settings
 from picus.storage import schema
@@ -129,3 +131,19 @@ def live_server(pg_env: dict[str, str], tmp_path: Path) -> Iterator[LiveServer]:
     """A real `picus serve` (one worker) on a loopback port, on PostgreSQL."""
     with LiveServer(pg_env, log_path=tmp_path / "server.log") as server:
         yield server
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A write key, a read key, and the configuration entries (hashes) for both."""
+
+    write: str
+    read: str
+    entries: str
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    write_key, write_entry = new_key("write")
+    read_key, read_entry = new_key("read")
+    return Keys(write_key, read_key, f"{write_entry.line()},{read_entry.line()}")

@@ -1,31 +1,14 @@
 """Fixtures for the feature tests: API keys made once per session, an app that enforces them."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from connexion import AsyncApp
 from starlette.testclient import TestClient
 
-from picus.apikeys import new_key
 from picus.app import create_app
 from picus.config import Settings
-
-
-@dataclass(frozen=True)
-class Keys:
-    """A write key, a read key, and the configuration entries (hashes) for both."""
-
-    write: str
-    read: str
-    entries: str
-
-
-@pytest.fixture(scope="session")
-def keys() -> Keys:
-    write_key, write_entry = new_key("write")
-    read_key, read_entry = new_key("read")
-    return Keys(write_key, read_key, f"{write_entry.line()},{read_entry.line()}")
+from tests.conftest import Keys
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from picus.config import Settings
 from picus.resources import resource_dir
 from picus.security import load_spec, required_scopes
 from tests.api.helpers import assert_problem
-from tests.features.conftest import Keys
+from tests.conftest import Keys
 
 READS = [("get", "/picus/list"), ("get", "/picus/get/1")]
 WRITES = [("post", "/picus/put"), ("put", "/picus/1"), ("delete", "/picus/1")]

@@ -7,8 +7,8 @@ from httpx import Response
 from starlette.testclient import TestClient
 
 from picus.config import load_settings
-from picus.storage import IdempotencyKeyReused
 from picus.documents import parse_document
+from picus.storage import IdempotencyKeyReused
 from picus.storage.database import Database
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
@@ -168,6 +168,7 @@ def test_a_key_that_keeps_colliding_is_409_with_retry_after(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If every attempt loses the race and then finds no row, the client is told to retry."""
+
     async def nothing(*_args: object) -> None:
         return None
 

@@ -80,6 +80,7 @@ def test_items_created_and_deleted_are_counted(client: TestClient) -> None:
 def _held_connection(client: TestClient) -> AbstractContextManager[object]:
     """A pooled connection of the running app, held (as a slow request holds it) until exit."""
     database = client.app_state[SERVICES_KEY].store.database
+    assert client.portal is not None, "the client's app is running"
     return client.portal.wrap_async_context_manager(database.transaction())
 
 
