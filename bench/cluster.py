@@ -2,7 +2,9 @@
 
 pytest-postgresql's executor runs the machine's pg_ctl through
 tests/support/pg_ctl_as_postgres (so it also works as root) in a temporary directory;
-`stop()` stops the server and removes the directory.
+`stop()` stops the server and removes the directory. Picus's database is `picus`; the
+reference peer gets a second database in the same cluster (its table is also `items`), so
+both services share one PostgreSQL and its limits, and neither touches the other's rows.
 """
 
 import os
@@ -23,8 +25,43 @@ USER = "postgres"
 HOST = "127.0.0.1"
 
 
+class Database:
+    """One database of the cluster: its URL, and an engine for the runner's own SQL."""
+
+    def __init__(self, port: int, name: str) -> None:
+        self.name = name
+        self.url = URL.create("postgresql+psycopg2", USER, None, HOST, port, name)
+        self._engine: Engine | None = None
+
+    @property
+    def database_url(self) -> str:
+        """DATABASE_URL for a server process (`postgresql+psycopg2://...`)."""
+        return self.url.render_as_string(hide_password=False)
+
+    def engine(self) -> Engine:
+        """An engine for the runner's own SQL (seeding, counting)."""
+        if self._engine is None:
+            self._engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        return self._engine
+
+    def scalar(self, sql: str, **params: object) -> int:
+        """Run one statement and return its single integer result."""
+        with self.engine().connect() as conn:
+            return int(conn.execute(sa.text(sql), params).scalar_one())
+
+    def execute(self, sql: str, **params: object) -> None:
+        """Run one statement."""
+        with self.engine().connect() as conn:
+            conn.execute(sa.text(sql), params)
+
+    def dispose(self) -> None:
+        """Close the engine's connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
 class Cluster:
-    """One PostgreSQL server with one migrated database, `picus`."""
+    """One PostgreSQL server with Picus's migrated database, and any others made here."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -41,17 +78,18 @@ class Cluster:
             dbname=DBNAME,
             user=USER,
         )
-        self._engine: Engine | None = None
+        self.picus = Database(self.port, DBNAME)
+        self._databases = [self.picus]
 
     @property
     def url(self) -> URL:
-        """The SQLAlchemy URL of the benchmark database."""
-        return URL.create("postgresql+psycopg2", USER, None, HOST, self.port, DBNAME)
+        """The SQLAlchemy URL of Picus's database."""
+        return self.picus.url
 
     @property
     def database_url(self) -> str:
         """DATABASE_URL for a `picus` process."""
-        return self.url.render_as_string(hide_password=False)
+        return self.picus.database_url
 
     @property
     def postmaster_pid(self) -> int:
@@ -75,26 +113,29 @@ class Cluster:
         env = {**os.environ, **env, "DATABASE_URL": self.database_url}
         subprocess.run([str(PICUS), "db", "upgrade"], env=env, cwd=REPO, check=True, timeout=60)  # noqa: S603 (fixed tool, arguments built here)
 
+    def create_database(self, name: str) -> Database:
+        """A second, empty database in the same cluster (its schema is the caller's)."""
+        self.picus.execute(f'CREATE DATABASE "{name}"')
+        database = Database(self.port, name)
+        self._databases.append(database)
+        return database
+
     def engine(self) -> Engine:
-        """An engine for the runner's own SQL (seeding, counting)."""
-        if self._engine is None:
-            self._engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
-        return self._engine
+        """An engine on Picus's database."""
+        return self.picus.engine()
 
     def scalar(self, sql: str, **params: object) -> int:
-        """Run one statement and return its single integer result."""
-        with self.engine().connect() as conn:
-            return int(conn.execute(sa.text(sql), params).scalar_one())
+        """Run one statement on Picus's database and return its single integer result."""
+        return self.picus.scalar(sql, **params)
 
     def execute(self, sql: str, **params: object) -> None:
-        """Run one statement."""
-        with self.engine().connect() as conn:
-            conn.execute(sa.text(sql), params)
+        """Run one statement on Picus's database."""
+        self.picus.execute(sql, **params)
 
     def stop(self) -> None:
         """Stop the server and remove its directory."""
-        if self._engine is not None:
-            self._engine.dispose()
+        for database in self._databases:
+            database.dispose()
         try:
             if self._executor.running():
                 self._executor.stop()

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = Cluster()
     try:
         cluster.start({"PYTHONPATH": str(args.code.resolve())} if args.code else {})
-        first, last = insert_with_sql(cluster, 10_000)
+        first, last = insert_with_sql(cluster.picus, 10_000)
         os.environ["DATABASE_URL"] = cluster.database_url
         from picus.app import create_app
         from picus.config import load_settings

@@ -11,7 +11,8 @@ from typing import Any
 from bench.load import pgbench_binary
 from tests.support.servers import REPO
 
-PACKAGES = ("connexion", "uvicorn", "starlette", "flask", "sqlalchemy", "psycopg2-binary")
+PACKAGES: tuple[str, ...] = ("connexion", "uvicorn", "starlette", "flask", "sqlalchemy")
+PACKAGES += ("psycopg2-binary", "asyncpg", "uvloop", "httptools")
 
 
 def load_average() -> list[float]:
@@ -35,6 +36,7 @@ def describe() -> dict[str, Any]:
             "nginx": _first_line(["nginx", "-v"]),
         },
         "commit": _first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+        "commit_sha": _first_line(["git", "-C", str(REPO), "rev-parse", "HEAD"]),
         "commit_subject": _first_line(["git", "-C", str(REPO), "log", "-1", "--format=%s"]),
     }
 

@@ -15,8 +15,8 @@ SAMPLE_SECONDS = 0.05
 REDISCOVER_SECONDS = 1.0
 
 
-def process_tree(root: int) -> list[int]:
-    """`root` and every descendant of it, found through each process's parent id."""
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from each process's parent id in /proc."""
     children: dict[int, list[int]] = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
@@ -28,12 +28,36 @@ def process_tree(root: int) -> list[int]:
         # The command name (field 2) may hold spaces and parentheses; fields after it do not.
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every descendant of it, found through each process's parent id."""
+    children = _children()
     tree, pending = [], [root]
     while pending:
         pid = pending.pop()
         tree.append(pid)
         pending.extend(children.get(pid, []))
     return tree
+
+
+def worker_rss(root: int) -> dict[int, int]:
+    """VmRSS in bytes of each worker: each child of `root` (uvicorn's supervisor) but
+    multiprocessing's resource tracker, a helper that serves no request.
+
+    The per-worker figure is what a memory limit per worker (or the number of workers a
+    machine can hold) is set from; the tree's sum hides which process grew.
+    """
+    workers = {}
+    for pid in _children().get(root, []):
+        try:
+            command = (PROC / str(pid) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"resource_tracker" not in command:
+            workers[pid] = rss_bytes([pid])
+    return workers
 
 
 def rss_bytes(pids: list[int]) -> int:

@@ -1,4 +1,8 @@
-"""The one table (printed, and as Markdown) and the JSON document of a run."""
+"""The tables of a run (printed, and as Markdown) and its JSON document.
+
+Each output starts with when, at which commit and on how busy a machine the run was made,
+because req/s on two shared cores mean nothing without that.
+"""
 
 import json
 from dataclasses import asdict, dataclass, field
@@ -8,7 +12,7 @@ from typing import Any
 
 @dataclass
 class Row:
-    """One load run: a scenario, driven through one path (pgbench, direct, nginx)."""
+    """One load run: a scenario, driven through one path (pgbench, direct, nginx, reference)."""
 
     scenario: str
     via: str
@@ -17,7 +21,7 @@ class Row:
     p50_ms: float
     p99_ms: float
     failed: int
-    rss_mib: float | None = None
+    rss_mib: float | None = None  # peak RSS of the service's whole process tree
     ratio: float | None = None  # per_second / pgbench's per_second for the same scenario
     app_cpu_ms: float | None = None  # the server tree's CPU time per request
     db_cpu_ms: float | None = None  # PostgreSQL's CPU time per request
@@ -25,19 +29,42 @@ class Row:
 
 @dataclass
 class Target:
-    """One of the issue's targets, and whether this run met it."""
+    """One of the issue's targets, and whether this run met it (never, when unmeasured)."""
 
     name: str
     value: float | None
     limit: float
     higher_is_better: bool
+    strict: bool = False  # "<" or ">" rather than "≤" or "≥"
+    unit: str = ""  # "x" for ratios, "ms", "MiB"
+    detail: str = ""  # the figures a ratio was made from
 
     @property
     def met(self) -> bool:
         """True when the measured value is on the right side of the limit."""
         if self.value is None:
             return False
-        return self.value >= self.limit if self.higher_is_better else self.value <= self.limit
+        if self.higher_is_better:
+            return self.value > self.limit if self.strict else self.value >= self.limit
+        return self.value < self.limit if self.strict else self.value <= self.limit
+
+    def cells(self) -> tuple[str, ...]:
+        """Target, measured, goal, verdict, detail: one line of the targets table."""
+        unit = f" {self.unit}" if self.unit else ""
+        shown = "n/a" if self.value is None else f"{number(self.value)}{unit}"
+        sign = _SIGNS[self.higher_is_better, self.strict]
+        verdict = "met" if self.met else ("not measured" if self.value is None else "NOT met")
+        return (self.name, shown, f"{sign} {self.limit:g}{unit}", verdict, self.detail)
+
+
+def number(value: float | None) -> str:
+    """Three significant figures, without an exponent for figures in the hundreds or more."""
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+_SIGNS = {(True, False): "≥", (True, True): ">", (False, False): "≤", (False, True): "<"}
 
 
 @dataclass
@@ -47,6 +74,7 @@ class Report:
     meta: dict[str, Any]
     rows: list[Row] = field(default_factory=list)
     memory: dict[str, Any] = field(default_factory=dict)
+    stall: dict[str, Any] = field(default_factory=dict)  # service -> stalled-list figures
     targets: list[Target] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -56,6 +84,7 @@ class Report:
             "meta": self.meta,
             "rows": [asdict(r) for r in self.rows],
             "memory": self.memory,
+            "stall": self.stall,
             "targets": targets,
         }
         return json.dumps(body, indent=2) + "\n"
@@ -72,31 +101,44 @@ class Report:
         return paths
 
     def table(self) -> str:
-        """The fixed-width table printed at the end of a run."""
-        return "\n".join(_format_rows(_cells(self), markdown=False)) + "\n" + self._summary()
+        """The fixed-width tables printed at the end of a run."""
+        rows = _format_rows(HEADERS, _cells(self), markdown=False)
+        return "\n".join([self._heading(), "", *rows, LEGEND, "", self._summary()])
 
     def markdown(self) -> str:
-        """The same table as Markdown, plus memory and targets, for the README."""
-        lines = _format_rows(_cells(self), markdown=True)
-        return "\n".join(lines) + "\n\n" + self._summary(markdown=True)
+        """The same tables as Markdown, for the README."""
+        rows = _format_rows(HEADERS, _cells(self), markdown=True)
+        parts = [self._heading(), "", *rows, "", LEGEND, "", self._summary(markdown=True)]
+        return "\n".join(parts)
+
+    def _heading(self) -> str:
+        meta = self.meta
+        load = " / ".join(str(x) for x in meta.get("load_average_start", []))
+        return (
+            f"Run {meta.get('date', '?')} at commit {meta.get('commit', '?')} "
+            f"({meta.get('commit_subject', '')}); load average at start {load} "
+            f"(1 / 5 / 15 min); {meta.get('cores', '?')} cores, {meta.get('cpu', '?')}."
+        )
 
     def _summary(self, markdown: bool = False) -> str:
         bullet = "- " if markdown else "  "
-        lines = []
-        for label, value in self.memory.items():
-            lines.append(f"{bullet}{label}: {_memory_text(value)}")
-        lines.append("")
-        lines.append("Targets (direct to the app, ratios to pgbench in this run):")
-        for target in self.targets:
-            mark = "met" if target.met else "NOT met"
-            sign = "≥" if target.higher_is_better else "≤"
-            shown = "n/a" if target.value is None else f"{target.value:.3g}"
-            lines.append(f"{bullet}{target.name}: {shown} ({sign} {target.limit:g}) {mark}")
+        lines = [f"{bullet}{label}: {_memory_text(value)}" for label, value in self.memory.items()]
+        for service, value in self.stall.items():
+            lines.append(f"{bullet}stalled list clients, {service}: {_memory_text(value)}")
+        lines += ["", "Targets (direct to the app, two workers, against this run's figures):", ""]
+        targets = [target.cells() for target in self.targets]
+        lines += _format_rows(TARGET_HEADERS, targets, markdown=markdown, left=(0, 3, 4))
         return "\n".join(lines) + "\n"
 
 
 HEADERS: tuple[str, ...] = ("scenario", "via", "conns", "req/s", "p50 ms", "p99 ms")
 HEADERS += ("non-2xx", "RSS MiB", "x pgbench", "app CPU ms", "db CPU ms")
+TARGET_HEADERS = ("target", "measured", "goal", "result", "from")
+LEGEND = (
+    "via: pgbench = the request's SQL alone (the limit); direct / nginx = Picus; reference ="
+    " the FastAPI + asyncpg peer.\nRSS MiB = peak of the service's process tree; app / db"
+    " CPU ms = CPU time of the service's tree / PostgreSQL per request."
+)
 
 
 def _cells(report: Report) -> list[tuple[str, ...]]:
@@ -120,23 +162,27 @@ def _cells(report: Report) -> list[tuple[str, ...]]:
     return cells
 
 
-def _format_rows(cells: list[tuple[str, ...]], markdown: bool) -> list[str]:
-    widths = [max(len(c[i]) for c in [HEADERS, *cells]) for i in range(len(HEADERS))]
+def _format_rows(
+    headers: tuple[str, ...],
+    cells: list[tuple[str, ...]],
+    markdown: bool,
+    left: tuple[int, ...] = (0, 1),
+) -> list[str]:
+    """Aligned columns: those in `left` to the left, numbers to the right."""
+    widths = [max(len(c[i]) for c in [headers, *cells]) for i in range(len(headers))]
 
     def line(values: tuple[str, ...]) -> str:
         padded = [
-            v.ljust(w) if i < 2 else v.rjust(w)
+            v.ljust(w) if i in left else v.rjust(w)
             for i, (v, w) in enumerate(zip(values, widths, strict=True))
         ]
-        return "| " + " | ".join(padded) + " |" if markdown else "  ".join(padded)
+        text = "| " + " | ".join(padded) + " |" if markdown else "  ".join(padded)
+        return text.rstrip()
 
-    lines = [line(HEADERS)]
+    lines = [line(headers)]
     if markdown:
-        lines.append(
-            "|"
-            + "|".join(("-" * (w + 1) + (":" if i >= 2 else "-")) for i, w in enumerate(widths))
-            + "|"
-        )
+        rules = ("-" * (w + 1) + ("-" if i in left else ":") for i, w in enumerate(widths))
+        lines.append("|" + "|".join(rules) + "|")
     lines.extend(line(c) for c in cells)
     return lines
 

@@ -1,11 +1,14 @@
 """`make bench`: Picus under load on one machine, next to PostgreSQL's own limit.
 
 One run starts a throwaway PostgreSQL, `picus serve --workers 2` (and Nginx in front when
-the repository has its config), seeds 10,000 items through the API, then for each
+the repository has its config) and the reference peer (FastAPI + asyncpg, bench/peer.py),
+seeds 10,000 items through Picus's API and copies them to the peer, then for each
 scenario runs pgbench with exactly the SQL the request needs (the physical limit), wrk
-direct to the app and wrk through Nginx, each for a fixed time after a warm-up. It ends
-with the memory test (streaming the whole list over many items), prints one table and
-writes it as JSON and Markdown to bench/results/. Ratios within one run are what count.
+direct to the app, through Nginx and to the peer, each for a fixed time after a warm-up.
+Then it reads each worker's RSS, runs the memory test (streaming the whole list over many
+items) and ends with 24 stalled list clients on each service while gets by id are timed
+(bench/stall.py). It prints the tables and the targets (bench/targets.py) and writes them
+as JSON and Markdown to bench/results/. Ratios within one run are what count.
 """
 
 import argparse
@@ -15,48 +18,43 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from bench import load, machine, profile, proxy
+from bench import load, machine, peer, profile, proxy
 from bench.cluster import Cluster
 from bench.cpu import tree_cpu_seconds
 from bench.documents import document, document_text
-from bench.memory import MIB, TreeSampler
-from bench.report import Report, Row, Target
-from bench.scenarios import (
-    ALL,
-    LIST_GROWTH_MIB,
-    NGINX_MAX_LOSS,
-    P99_TARGET_MS,
-    RATIO_TARGETS,
-    STREAM_PEAK_MIB,
-    Scenario,
-)
-from bench.seed import insert_with_sql, seed_through_api
-from bench.server import app_server
-from tests.support.servers import LiveServer
+from bench.memory import MIB, TreeSampler, worker_rss
+from bench.report import Report, Row
+from bench.scenarios import ALL, Scenario
+from bench.seed import copy_items, insert_with_sql, seed_through_api
+from bench.server import Service, app_server
+from bench.stall import stalled_lists
+from bench.targets import evaluate, workers_label
 
 RESULTS = Path(__file__).parent / "results"
 SEED_ITEMS = 10_000
 BODY_VARIANTS = 100
 PROFILE_SECONDS = 10
 # Rows set aside for one delete run: a generous guess at the rate times the duration.
-DELETE_RATE_GUESS = {"pgbench": 30_000, "app": 6_000}
+DELETE_RATE_GUESS = {"pgbench": 30_000, "picus": 12_000, "reference": 12_000}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How long each part runs; the default is about 5 minutes, --quick about 1."""
+    """How long each part runs; the default is about 7 minutes, --quick about 2."""
 
     warmup: float
     seconds: float
     stream_items: int
+    stall_items: int  # the table in the stalled-list test: each list answer many MB
     budget: float  # the whole run is abandoned (and cleaned up) past this
 
 
-FULL = Plan(warmup=3, seconds=10, stream_items=1_000_000, budget=15 * 60)
-QUICK = Plan(warmup=1, seconds=2, stream_items=100_000, budget=5 * 60)
+FULL = Plan(warmup=3, seconds=10, stream_items=1_000_000, stall_items=200_000, budget=20 * 60)
+QUICK = Plan(warmup=1, seconds=2, stream_items=100_000, stall_items=50_000, budget=6 * 60)
 
 
 class Deadline:
@@ -83,79 +81,92 @@ class Bench:
         self,
         plan: Plan,
         cluster: Cluster,
-        server: LiveServer,
+        picus: Service,
+        reference: Service | None,
         nginx: proxy.Nginx | None,
-        sampler: TreeSampler,
         workdir: Path,
         profile_scenarios: set[str],
     ) -> None:
         self.plan = plan
         self.cluster = cluster
-        self.server = server
+        self.picus = picus
+        self.reference = reference
         self.nginx = nginx
-        self.sampler = sampler
         self.workdir = workdir
         self.profile_scenarios = profile_scenarios
         self.deadline = Deadline(plan.budget)
         self.rows: list[Row] = []
         self.memory: dict[str, dict[str, float]] = {}
+        self.stall: dict[str, dict[str, float]] = {}
         self.first_id = self.last_id = 0
         self.bodies = workdir / "bodies.jsonl"
 
-    def targets(self) -> dict[str, str]:
-        """Where wrk sends requests: direct to the app, and through Nginx if present."""
-        urls = {"direct": self.server.url}
+    def paths(self, scenario: Scenario) -> list[tuple[str, str, Service]]:
+        """Where wrk sends requests: Picus direct and through Nginx, then the reference."""
+        paths = [("direct", self.picus.url, self.picus)]
         if self.nginx is not None:
-            urls["nginx"] = self.nginx.url
-        return urls
+            paths.append(("nginx", self.nginx.url, self.picus))
+        if self.reference is not None and scenario.reference:
+            paths.append(("reference", self.reference.url, self.reference))
+        return paths
+
+    def services(self) -> list[Service]:
+        """Picus, and the reference when it runs."""
+        return [self.picus] if self.reference is None else [self.picus, self.reference]
 
     def seed(self) -> None:
-        """10,000 items through the API, and the POST bodies for wrk."""
+        """10,000 items through Picus's API (and the POST bodies for wrk); the same rows,
+        ids included, copied to the reference."""
         lines = (document_text(document(n)) for n in range(1, BODY_VARIANTS + 1))
         self.bodies.write_text("\n".join(lines) + "\n")
         started = time.monotonic()
         self.first_id, self.last_id = seed_through_api(
-            self.cluster, self.server.url, self.bodies, SEED_ITEMS, self.deadline.left()
+            self.picus.db, self.picus.url, self.bodies, SEED_ITEMS, self.deadline.left()
         )
         took = time.monotonic() - started
         print(f"seeded {SEED_ITEMS:,} items through the API in {took:.1f} s", flush=True)
+        if self.reference is not None:
+            copied = copy_items(self.picus.db, self.reference.db)
+            if copied != (self.first_id, self.last_id):
+                raise RuntimeError(f"the reference got ids {copied}, not {self.first_id}..")
+            print("copied them to the reference's database", flush=True)
 
     def list_growth(self) -> None:
-        """RSS of the server tree before and while one client lists the 10,000 items."""
+        """RSS of Picus's tree before and while one client lists the 10,000 items."""
         time.sleep(1)
-        idle = self.sampler.now()
+        idle = self.picus.sampler.now()
         started = time.monotonic()
-        count = _stream_list(self.server.url, self.deadline.left())
-        peak = self.sampler.peak(started, time.monotonic())
+        count = _stream_list(self.picus.url, self.deadline.left())
+        peak = self.picus.sampler.peak(started, time.monotonic())
         if count != SEED_ITEMS:
             raise RuntimeError(f"the list held {count} items, not {SEED_ITEMS}")
         self.memory["list of 10,000 items"] = _mib(idle=idle, peak=peak, growth=peak - idle)
 
     def scenario(self, scenario: Scenario) -> None:
-        """pgbench, then wrk to each target, each after its own warm-up."""
+        """pgbench, then wrk to each path, each after its own warm-up."""
         self.deadline.check(scenario.name)
         baseline, db_cpu = self._pgbench(scenario)
         row = _row(scenario, "pgbench", baseline)
         row.db_cpu_ms = _per_request(db_cpu, baseline)
         self.rows.append(row)
-        for via, url in self.targets().items():
+        for via, url, service in self.paths(scenario):
             self.deadline.check(f"{scenario.name} {via}")
-            args = self._wrk_args(scenario, warmup=True)
+            args = self._wrk_args(scenario, service, warmup=True)
             load.wrk(url, scenario.wrk_script, args, scenario.connections, self.plan.warmup)
-            args = self._wrk_args(scenario, warmup=False)
+            args = self._wrk_args(scenario, service, warmup=False)
             started = time.monotonic()
-            app_cpu = tree_cpu_seconds(self.server.pid)
+            app_cpu = tree_cpu_seconds(service.pid)
             db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid)
             rate = load.wrk(url, scenario.wrk_script, args, scenario.connections, self.plan.seconds)
-            app_cpu = tree_cpu_seconds(self.server.pid) - app_cpu
+            app_cpu = tree_cpu_seconds(service.pid) - app_cpu
             db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid) - db_cpu
-            rss = self.sampler.peak(started, time.monotonic())
+            rss = service.sampler.peak(started, time.monotonic())
             row = _row(scenario, via, rate, rss_mib=rss / MIB)
             row.ratio = rate.per_second / baseline.per_second if baseline.per_second else None
             row.app_cpu_ms = _per_request(app_cpu, rate)
             row.db_cpu_ms = _per_request(db_cpu, rate)
             self.rows.append(row)
-            print(f"  {scenario.name:6} {via:7} {rate.per_second:9,.0f}/s", flush=True)
+            print(f"  {scenario.name:6} {via:9} {rate.per_second:9,.0f}/s", flush=True)
             if via == "direct" and scenario.name in self.profile_scenarios:
                 self._profile(scenario, url)
 
@@ -170,7 +181,7 @@ class Bench:
         for warmup in (True, False):
             seconds = self.plan.warmup if warmup else self.plan.seconds
             if scenario.name == "delete":
-                first, _last = insert_with_sql(self.cluster, round(expected * (seconds + 1)))
+                first, _last = insert_with_sql(self.picus.db, round(expected * (seconds + 1)))
                 self.cluster.execute("CREATE SEQUENCE IF NOT EXISTS bench_delete_ids")
                 self.cluster.execute(
                     "SELECT setval('bench_delete_ids', :first, false)", first=first
@@ -184,10 +195,10 @@ class Bench:
                 seconds,
             )
             db_cpu = tree_cpu_seconds(self.cluster.postmaster_pid) - db_cpu
-        print(f"  {scenario.name:6} pgbench {rate.per_second:9,.0f}/s", flush=True)
+        print(f"  {scenario.name:6} {'pgbench':9} {rate.per_second:9,.0f}/s", flush=True)
         return rate, db_cpu
 
-    def _wrk_args(self, scenario: Scenario, warmup: bool) -> list[str]:
+    def _wrk_args(self, scenario: Scenario, service: Service, warmup: bool) -> list[str]:
         ids = [str(self.first_id), str(self.last_id)]
         if scenario.name in {"get", "page"}:
             return ids
@@ -197,8 +208,8 @@ class Bench:
             return [*ids, str(self.bodies)]
         if scenario.name == "delete":
             seconds = self.plan.warmup if warmup else self.plan.seconds
-            count = round(DELETE_RATE_GUESS["app"] * (seconds + 1))
-            first, last = insert_with_sql(self.cluster, count)
+            count = round(DELETE_RATE_GUESS[service.name] * (seconds + 1))
+            first, last = insert_with_sql(service.db, count)
             return [str(first), str(last), str(min(load.WRK_THREADS, scenario.connections))]
         return []
 
@@ -206,8 +217,8 @@ class Bench:
         """An extra, profiled run (so py-spy's overhead stays out of the table)."""
         raw = self.workdir / f"profile-{scenario.name}.raw.txt"
         seconds = max(self.plan.seconds, PROFILE_SECONDS)
-        args = self._wrk_args(scenario, warmup=False)
-        spy = profile.start(self.server.pid, seconds, raw)
+        args = self._wrk_args(scenario, self.picus, warmup=False)
+        spy = profile.start(self.picus.pid, seconds, raw)
         time.sleep(0.5)  # let py-spy attach before the load starts
         load.wrk(url, scenario.wrk_script, args, scenario.connections, seconds)
         _, errors = spy.communicate(timeout=seconds + 30)
@@ -217,66 +228,60 @@ class Bench:
         summary.write_text(profile.summarise(raw))
         print(f"  profile of {scenario.name}: {summary}", flush=True)
 
+    def workers(self) -> None:
+        """VmRSS of each worker of each service, now that every scenario has warmed it."""
+        for service in self.services():
+            sizes = sorted(worker_rss(service.pid).values(), reverse=True)
+            if not sizes:
+                raise RuntimeError(f"{service.name}: no worker process under {service.pid}")
+            figures = {f"worker {n} MiB": round(size / MIB, 1) for n, size in enumerate(sizes, 1)}
+            self.memory[workers_label(service.name)] = {
+                "max MiB": round(sizes[0] / MIB, 1),
+                **figures,
+            }
+            print(f"RSS per worker, {service.name}: {figures}", flush=True)
+
+    def stalled(self) -> None:
+        """The stalled-list test on each service, last (its lists leave memory behind that
+        would hide the streaming test's growth), each over a table of exactly
+        `stall_items` fresh items; the reference is stopped afterwards."""
+        for service in self.services():
+            self.deadline.check(f"the stalled-list test on {service.name}")
+            service.db.execute("TRUNCATE items")
+            first, last = insert_with_sql(service.db, self.plan.stall_items)
+            time.sleep(1)  # let the server settle after the bulk insert
+            figures = stalled_lists(service.url, first, last)
+            figures["table items"] = service.db.scalar("SELECT count(*) FROM items")
+            self.stall[service.name] = figures
+            print(f"stalled list clients, {service.name}: {figures}", flush=True)
+        if self.reference is not None:
+            self.reference.server.stop()
+
     def stream(self) -> None:
         """Memory while one client streams the whole list over `stream_items` items."""
         self.deadline.check("the streaming test")
         time.sleep(1)  # let writes still in flight from the last wrk run land first
         self.cluster.execute("TRUNCATE items")
         started = time.monotonic()
-        insert_with_sql(self.cluster, self.plan.stream_items)
+        insert_with_sql(self.picus.db, self.plan.stream_items)
         print(
             f"inserted {self.plan.stream_items:,} items with SQL "
             f"in {time.monotonic() - started:.1f} s",
             flush=True,
         )
         time.sleep(1)
-        idle = self.sampler.now()
+        sampler = self.picus.sampler
+        idle = sampler.now()
         started = time.monotonic()
-        count = _stream_list(self.server.url, self.deadline.left())
+        count = _stream_list(self.picus.url, self.deadline.left())
         took = time.monotonic() - started
-        peak = self.sampler.peak(started, time.monotonic())
+        peak = sampler.peak(started, time.monotonic())
         if count != self.plan.stream_items:
             raise RuntimeError(f"the list held {count} items, not {self.plan.stream_items}")
         label = f"stream of {self.plan.stream_items:,} items"
         self.memory[label] = _mib(idle=idle, peak=peak, growth=peak - idle)
         self.memory[label]["items/s"] = round(count / took)
         self.memory[label]["seconds"] = round(took, 1)
-
-    def check_targets(self) -> list[Target]:
-        """The issue's targets, evaluated on this run."""
-        direct = {r.scenario: r for r in self.rows if r.via == "direct"}
-        targets = [
-            Target(f"{name} x pgbench", _get(direct, name, "ratio"), limit, True)
-            for name, limit in RATIO_TARGETS.items()
-        ]
-        targets += [
-            Target(
-                f"{s.name} p99 ms (32 connections)",
-                _get(direct, s.name, "p99_ms"),
-                P99_TARGET_MS,
-                False,
-            )
-            for s in ALL
-            if s.targeted_p99
-        ]
-        nginx = {r.scenario: r for r in self.rows if r.via == "nginx"}
-        for name, row in nginx.items():
-            loss = 1 - row.per_second / direct[name].per_second if direct[name].per_second else None
-            targets.append(
-                Target(f"{name} through Nginx, loss vs direct", loss, NGINX_MAX_LOSS, False)
-            )
-        for label, figures in self.memory.items():
-            if label.startswith("stream"):
-                targets.append(
-                    Target(f"{label}: peak RSS MiB", figures["peak MiB"], STREAM_PEAK_MIB, False)
-                )
-            else:
-                targets.append(
-                    Target(
-                        f"{label}: RSS growth MiB", figures["growth MiB"], LIST_GROWTH_MIB, False
-                    )
-                )
-        return targets
 
 
 def _row(scenario: Scenario, via: str, rate: load.Rate, rss_mib: float | None = None) -> Row:
@@ -295,12 +300,6 @@ def _row(scenario: Scenario, via: str, rate: load.Rate, rss_mib: float | None = 
 def _per_request(cpu_seconds: float, rate: load.Rate) -> float | None:
     """CPU milliseconds per request (or transaction)."""
     return round(1000 * cpu_seconds / rate.requests, 3) if rate.requests else None
-
-
-def _get(rows: dict[str, Row], name: str, attribute: str) -> float | None:
-    row = rows.get(name)
-    value = getattr(row, attribute) if row is not None else None
-    return None if value is None else float(value)
 
 
 def _mib(**values: int) -> dict[str, float]:
@@ -324,9 +323,11 @@ def _stream_list(base_url: str, timeout: float) -> int:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="about 1 minute instead of 5")
+    parser.add_argument("--quick", action="store_true", help="about 2 minutes instead of 7")
     parser.add_argument(
-        "--only", default="", help="comma-separated scenarios to run (default: all)"
+        "--only",
+        default="",
+        help="comma-separated scenarios to run, `stall` and `stream` included (default: all)",
     )
     parser.add_argument(
         "--env",
@@ -346,11 +347,51 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated scenarios to profile with py-spy in an extra run",
     )
     parser.add_argument("--no-nginx", action="store_true", help="direct to the app only")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=peer.PEER_DIR,
+        help="the reference peer's folder (default: %(default)s)",
+    )
+    parser.add_argument("--no-reference", action="store_true", help="leave the reference peer out")
     parser.add_argument("--seconds", type=float, help="override the measured seconds per run")
     parser.add_argument("--warmup", type=float, help="override the warm-up seconds per run")
     parser.add_argument("--label", default="", help="a name for this run in the results")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
     return parser.parse_args(argv)
+
+
+def _reference_venv(args: argparse.Namespace, meta: dict[str, Any]) -> Path | None:
+    """The reference peer's bin directory (installed if needed), or None and why not."""
+    reason = (
+        "disabled (--no-reference)" if args.no_reference else peer.absent_reason(args.reference)
+    )
+    if reason is not None:
+        print(f"reference peer: not run, {reason}", flush=True)
+        meta["reference"] = reason
+        return None
+    bin_dir = peer.ensure_venv(args.reference)
+    meta["reference"] = {"folder": str(args.reference), "packages": peer.versions(bin_dir)}
+    return bin_dir
+
+
+def _start_reference(
+    args: argparse.Namespace,
+    bin_dir: Path | None,
+    cluster: Cluster,
+    workdir: Path,
+    stack: contextlib.ExitStack,
+) -> Service | None:
+    """The reference peer on its own database in `cluster`, with its memory sampler."""
+    if bin_dir is None:
+        return None
+    database = peer.prepare(cluster, args.reference, bin_dir)
+    server = peer.server(database, args.reference, bin_dir, workdir / "reference.log")
+    stack.callback(server.stop)
+    server.start()
+    sampler = TreeSampler(server.pid).start()
+    stack.callback(sampler.stop)
+    return Service("reference", server, database, sampler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,22 +403,26 @@ def main(argv: list[str] | None = None) -> int:
         seconds=args.seconds or plan.seconds,
         warmup=args.warmup if args.warmup is not None else plan.warmup,
     )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
     stem = f"{stamp}-{args.label}" if args.label else stamp
     workdir = args.results / stem
     workdir.mkdir(parents=True, exist_ok=True)
     only = {name for name in args.only.split(",") if name}
     env = dict(item.split("=", 1) for item in args.env)
-    meta = machine.describe() | {
-        "date": stamp,
+    meta: dict[str, Any] = {
+        "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "load_average_start": machine.load_average(),
+    }
+    meta |= machine.describe() | {
         "label": args.label,
         "plan": plan.__dict__,
-        "load_average_start": machine.load_average(),
         "server_command": args.app_command or "picus serve --workers 2",
         "server_env": env,
     }
     print(f"load average at start: {meta['load_average_start']}", flush=True)
     started = time.monotonic()
+    reference_bin = _reference_venv(args, meta)
     with contextlib.ExitStack() as stack:
         cluster = Cluster()
         stack.callback(cluster.stop)
@@ -396,17 +441,26 @@ def main(argv: list[str] | None = None) -> int:
             meta["nginx"] = "disabled (--no-nginx)" if args.no_nginx else proxy.absent_reason()
         sampler = TreeSampler(server.pid).start()
         stack.callback(sampler.stop)
-        bench = Bench(plan, cluster, server, nginx, sampler, workdir, set(args.profile.split(",")))
+        picus = Service("picus", server, cluster.picus, sampler)
+        reference = _start_reference(args, reference_bin, cluster, workdir, stack)
+        if reference is not None:
+            meta["reference"]["command"] = reference.server.command
+        profiled = set(args.profile.split(","))
+        bench = Bench(plan, cluster, picus, reference, nginx, workdir, profiled)
         bench.seed()
         bench.list_growth()
         for scenario in ALL:
             if not only or scenario.name in only:
                 bench.scenario(scenario)
+        bench.workers()
         if not only or "stream" in only:
             bench.stream()
+        if not only or "stall" in only:
+            bench.stalled()
         meta["load_average_end"] = machine.load_average()
         meta["seconds"] = round(time.monotonic() - started)
-        report = Report(meta, bench.rows, bench.memory, bench.check_targets())
+        targets = evaluate(bench.rows, bench.memory, bench.stall)
+        report = Report(meta, bench.rows, bench.memory, bench.stall, targets)
     print(f"\nran {meta['seconds']} s; load average at the end: {meta['load_average_end']}")
     print(report.table())
     for path in report.write(args.results, stem):

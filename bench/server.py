@@ -1,12 +1,17 @@
-"""The server under test: `picus serve --workers 2`, started and stopped by PID.
+"""The servers under test: `picus serve --workers 2`, and the reference peer, by PID.
 
 The tests' LiveServer, with a longer start-up allowance and a command that can be replaced
 (`--app-command`), so a lever such as a uvicorn flag can be measured without editing code.
+A Service bundles what each measurement needs about one of them: where it answers, the
+root of its process tree (for CPU and memory), and the database it serves.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cluster import Database
+from bench.memory import TreeSampler
 from tests.support.servers import LiveServer
 
 WORKERS = 2
@@ -18,3 +23,23 @@ def app_server(env: Mapping[str, str], log_path: Path, command: str | None = Non
     return LiveServer(
         env, workers=WORKERS, log_path=log_path, start_timeout=START_SECONDS, command=command
     )
+
+
+@dataclass(frozen=True)
+class Service:
+    """One running HTTP service: `name` is "picus" or "reference"."""
+
+    name: str
+    server: LiveServer
+    db: Database
+    sampler: TreeSampler
+
+    @property
+    def url(self) -> str:
+        """Its base URL, direct (no proxy)."""
+        return self.server.url
+
+    @property
+    def pid(self) -> int:
+        """The root of its process tree (uvicorn's supervisor)."""
+        return self.server.pid

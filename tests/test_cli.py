@@ -25,6 +25,31 @@ def test_a_bad_setting_stops_with_one_line_and_status_2(command: list[str], tmp_
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+asyncpg"])
+def test_the_readmes_url_forms_migrate_and_serve(
+    pg_env: dict[str, str], tmp_path: Path, scheme: str
+) -> None:
+    """`postgresql://` crashed start-up (SQLAlchemy maps it to psycopg 3, not shipped)."""
+    url = scheme + "://" + pg_env["DATABASE_URL"].split("://", 1)[1]
+    env = {"DATABASE_URL": url, "PATH": ""}
+    upgraded = _picus("db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    with LiveServer(env, log_path=tmp_path / "server.log") as server:
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+        created = httpx.post(f"{server.url}/picus/put", json={"url": scheme})
+        assert created.status_code == 201
+
+
+def test_an_unshipped_driver_stops_start_up_with_one_line_and_status_2(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/picus", "PATH": ""}
+    for command in (["serve"], ["db", "upgrade"]):
+        result = _picus(*command, env=env, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1
+        assert "psycopg" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
     database = tmp_path / "fresh.sqlite3"
     env = {"PICUS_SQLITE_PATH": str(database)}

@@ -48,3 +48,44 @@ def test_a_bad_value_is_one_clear_error(
     message = str(error.value)
     assert mentions in message
     assert "\n" not in message
+
+
+# What platforms and people hand out as DATABASE_URL; Picus picks the driver for each job.
+ACCEPTED_URLS = [
+    "postgresql://u:p@db:5432/picus",
+    "postgres://u:p@db:5432/picus",  # Heroku, Render, Fly
+    "postgresql+psycopg2://u:p@db:5432/picus",
+    "postgresql+asyncpg://u:p@db:5432/picus",
+    "POSTGRESQL://u:p@db:5432/picus",
+    "postgresql://u:p@db:5432/picus?sslmode=require&application_name=x",
+    "postgresql://u@/picus?host=/var/run/postgresql",  # a Unix socket
+]
+
+
+@pytest.mark.parametrize("url", ACCEPTED_URLS)
+def test_every_postgresql_url_form_is_accepted(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    target = load_settings().database
+    assert target.backend == "postgresql"
+    assert target.url.drivername == "postgresql+psycopg2"  # Alembic and the CLI
+    assert target.asyncpg_dsn.startswith("postgresql://")  # the request path
+    assert target.url.database == "picus"
+
+
+@pytest.mark.parametrize(
+    ("url", "mentions"),
+    [
+        ("postgresql+psycopg://u@db/picus", "'psycopg'"),  # psycopg 3: not shipped
+        ("postgresql+pg8000://u@db/picus", "'pg8000'"),
+        ("sqlite+aiosqlite:///x.db", "'aiosqlite'"),
+        ("mysql://u@db/picus", "'mysql'"),
+    ],
+)
+def test_an_unknown_database_or_driver_is_one_clear_error(
+    monkeypatch: pytest.MonkeyPatch, url: str, mentions: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert mentions in str(error.value)
+    assert "DATABASE_URL" in str(error.value)

@@ -1,0 +1,92 @@
+"""Clients that ask for the whole list and never read it hold no database connection.
+
+Before, each such client held a server thread and a pooled connection for as long as it
+stayed: 10 of them stopped the whole worker. The list is now read in short keyset queries,
+and the connection goes back to the pool between two of them.
+"""
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, closing
+from pathlib import Path
+
+import httpx
+import psycopg2
+import pytest
+from sqlalchemy.engine import URL
+
+from tests.ops.support import sample
+from tests.support.servers import LiveServer
+
+STALLED = 24
+ITEMS = 60_000  # about 13 MB of list: far more than the socket buffers hold
+
+
+@pytest.fixture
+def big_table_server(pg_url: URL, pg_env: dict[str, str], tmp_path: Path) -> Iterator[LiveServer]:
+    """`picus serve` with a pool of 2 connections, on a table of ITEMS documents."""
+    dsn = pg_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO items (data, created_at, updated_at, version) "
+            "SELECT jsonb_build_object('n', n, 'pad', repeat('x', 150)), now(), now(), 1 "
+            "FROM generate_series(1, %s) AS n",
+            (ITEMS,),
+        )
+        conn.commit()
+    env = {**pg_env, "PICUS_DB_POOL_SIZE": "2", "PICUS_DB_POOL_TIMEOUT": "1"}
+    with LiveServer(env, log_path=tmp_path / "server.log") as server:
+        yield server
+
+
+def _stall(port: int) -> socket.socket:
+    """A client that asks for the whole list and then reads nothing."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /picus/list HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    return sock
+
+
+def _in_progress(server: LiveServer) -> float:
+    value = sample(httpx.get(f"{server.url}/metrics").text, "picus_http_requests_in_progress")
+    assert value is not None, "the gauge is exported"
+    return value
+
+
+def _busy_connections(pg_url: URL) -> int:
+    """Picus's connections that are running a query or holding a transaction open."""
+    dsn = pg_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'picus' "
+            "AND state <> 'idle'"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_stalled_list_readers_hold_no_connection_and_block_nobody(
+    big_table_server: LiveServer, pg_url: URL
+) -> None:
+    server = big_table_server
+    with ExitStack() as stalled, httpx.Client(base_url=server.url, timeout=5) as client:
+        for _ in range(STALLED):
+            stalled.enter_context(_stall(server.port))
+        time.sleep(1.0)  # every stalled list has started and filled its socket
+        for item_id in range(1, 21):
+            response = client.get(f"/picus/get/{item_id}")
+            assert response.status_code == 200, response.text  # a held pool would be 503
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/picus/put", json={"while": "stalled"}).status_code == 201
+        assert _busy_connections(pg_url) == 0
+    # The clients have gone: their lists end, and the server serves as before.
+    deadline = time.monotonic() + 10
+    while _in_progress(server) > 1:  # the scrape itself is one
+        assert time.monotonic() < deadline, "the stalled lists did not end with their clients"
+        time.sleep(0.2)
+    listed = httpx.get(f"{server.url}/picus/list", params={"limit": 1000}, timeout=10)
+    assert listed.status_code == 200
