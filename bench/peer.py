@@ -9,14 +9,13 @@ database in the run's cluster, and is served as its README says: `uvicorn app:ap
 --workers 2 --no-access-log`, stopped by PID like Picus.
 """
 
-import hashlib
 import json
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
+from bench import venvs
 from bench.cluster import Cluster, Database
 from bench.server import START_SECONDS, WORKERS
 from tests.support.servers import REPO, LiveServer
@@ -24,7 +23,6 @@ from tests.support.servers import REPO, LiveServer
 PEER_DIR = REPO.parent / "shared" / "peers" / "fastapi_asyncpg"
 VENV = Path(__file__).parent / ".peer-venv"
 DATABASE = "reference"
-INSTALL_SECONDS = 600
 PACKAGES = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "asyncpg")
 
 
@@ -37,29 +35,9 @@ def absent_reason(peer_dir: Path) -> str | None:
 
 
 def ensure_venv(peer_dir: Path) -> Path:
-    """bench/.peer-venv with the peer's requirements; return its bin directory.
-
-    A stamp holding the requirements' hash makes the next run skip pip altogether.
-    """
-    requirements = peer_dir / "requirements.txt"
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    stamp = VENV / ".requirements-sha256"
-    bin_dir = VENV / "bin"
-    if stamp.exists() and stamp.read_text().strip() == digest:
-        return bin_dir
-    print(f"installing the reference peer's requirements into {VENV}", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, timeout=120)  # noqa: S603 (fixed tool, arguments built here)
-    pip = [
-        str(bin_dir / "python"),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ]
-    subprocess.run([*pip, "-r", str(requirements)], check=True, timeout=INSTALL_SECONDS)  # noqa: S603 (fixed tool, arguments built here)
-    stamp.write_text(digest + "\n")
-    return bin_dir
+    """bench/.peer-venv with the peer's requirements; return its bin directory."""
+    requirements = str(peer_dir / "requirements.txt")
+    return venvs.ensure_venv(VENV, "the reference peer's requirements", ["-r", requirements])
 
 
 def versions(bin_dir: Path) -> dict[str, str | None]:

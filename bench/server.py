@@ -10,16 +10,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import venvs
 from bench.cluster import Database
 from bench.memory import TreeSampler
-from tests.support.servers import LiveServer
+from tests.support.servers import REPO, LiveServer
 
 WORKERS = 2
 START_SECONDS = 60.0
 
 
+RUNTIME_VENV = Path(__file__).parent / ".runtime-venv"
+
+
+def runtime_picus() -> Path:
+    """`picus` from a venv with only what the image ships (requirements.txt + Picus)."""
+    bin_dir = venvs.ensure_venv(
+        RUNTIME_VENV,
+        "Picus with its runtime requirements only",
+        ["--require-hashes", "-r", str(REPO / "requirements.txt")],
+        ["--no-deps", "-e", str(REPO)],
+    )
+    return bin_dir / "picus"
+
+
 def app_server(env: Mapping[str, str], log_path: Path, command: str | None = None) -> LiveServer:
-    """A LiveServer for the benchmark; `{port}` and `{workers}` in `command` are filled in."""
+    """A LiveServer for the benchmark; `{port}` and `{workers}` in `command` are filled in.
+
+    Without a `command`, Picus is served from the runtime-only venv (see bench.venvs).
+    """
+    if command is None:
+        picus = str(runtime_picus()).replace("{", "{{").replace("}", "}}")
+        command = f"{picus} serve --host 127.0.0.1 --port {{port}} --workers {{workers}}"
     return LiveServer(
         env, workers=WORKERS, log_path=log_path, start_timeout=START_SECONDS, command=command
     )

@@ -18,7 +18,6 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from picus.apikeys import KeyRing
@@ -27,6 +26,7 @@ from picus.config import Settings
 from picus.connexion_fastpath import (
     PrebuiltParameterValidator,
     PrebuiltRequestValidationMiddleware,
+    SwaggerUIOffTheAPIPath,
     bind_handlers_directly,
 )
 from picus.handlers import health
@@ -106,7 +106,7 @@ def _middlewares(*, keys: bool, validate_responses: bool) -> list[type]:
     stack: list[type] = [
         ServerErrorMiddleware,
         ExceptionMiddleware,
-        SwaggerUIMiddleware,
+        SwaggerUIOffTheAPIPath,
         RoutingMiddleware,
     ]
     if keys:

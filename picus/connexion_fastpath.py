@@ -12,6 +12,9 @@ Measured, that was about a third of a GET's framework CPU. Here:
   build their URI parser, parameter validator and body validators once. It also reads a
   request's media type case-insensitively (RFC 9110): Connexion's lookup is not, and a
   `Content-Type: APPLICATION/JSON` body went unvalidated into a 500.
+- `SwaggerUIOffTheAPIPath` is Connexion's Swagger UI middleware that lets a request pass
+  straight on unless its path is the UI's or the served spec's: Connexion's own runs two
+  router passes on every API request only to find it is not one of those.
 - `DirectApi` binds each operation to its handler as an ASGI endpoint that calls
   `handler(request)` with Starlette's Request: no per-request decoration or argument
   injection. Handlers read their (already validated) parameters from the request.
@@ -32,7 +35,9 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
+from connexion.options import SwaggerUIOptions
 from connexion.utils import is_null, is_nullable
 from connexion.validators import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
@@ -131,6 +136,29 @@ class PrebuiltRequestValidationMiddleware(RequestValidationMiddleware):
     """RequestValidationMiddleware with validators built once per operation."""
 
     api_cls = _PrebuiltRequestValidationAPI
+
+
+class SwaggerUIOffTheAPIPath(SwaggerUIMiddleware):
+    """Swagger UI and the served spec, without a router pass for every other request."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._prefixes: tuple[str, ...] = ()
+
+    def add_api(self, specification: Any, base_path: str | None = None, **kwargs: Any) -> None:
+        super().add_api(specification, base_path=base_path, **kwargs)
+        base = (base_path if base_path is not None else specification.base_path).rstrip("/")
+        options = kwargs.get("swagger_ui_options") or SwaggerUIOptions()
+        ui_path = options.swagger_ui_path.rstrip("/")
+        spec_stem = (options.spec_path or "/openapi.json").rsplit(".", 1)[0]
+        # The UI and its assets, and the spec as JSON and YAML.
+        self._prefixes += (base + ui_path, base + spec_stem + ".")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self._prefixes):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class DirectOperation:

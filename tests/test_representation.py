@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from picus.representation import items_json, json_array
-from picus.storage.records import StoredItem, item_json
+from picus.storage.records import StoredItem, item_json, rfc3339
 
 NOW = datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC)
 
@@ -40,3 +40,12 @@ async def test_a_streamed_list_joins_its_chunks_into_one_array() -> None:
     assert b"".join([p async for p in json_array(chunks())]) == b"[]"
     pieces = [p async for p in json_array(chunks("1,2", "3", "4,5"))]
     assert json.loads(b"".join(pieces)) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("microsecond", "written"),
+    [(0, "08:00:00+00:00"), (1, "08:00:00.000001+00:00"), (120000, "08:00:00.12+00:00")],
+)
+def test_timestamps_are_written_as_postgresql_writes_them(microsecond: int, written: str) -> None:
+    instant = datetime(2026, 11, 26, 8, 0, 0, microsecond, tzinfo=UTC)
+    assert rfc3339(instant) == "2026-11-26T" + written

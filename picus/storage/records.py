@@ -35,6 +35,18 @@ def item_json(item: StoredItem) -> str:
     """One Item as JSON text (the shape of the spec's `Item`)."""
     return (
         f'{{"id":{item.id},"data":{item.data_json},'
-        f'"created_at":"{item.created_at.isoformat()}",'
-        f'"updated_at":"{item.updated_at.isoformat()}"}}'
+        f'"created_at":"{rfc3339(item.created_at)}",'
+        f'"updated_at":"{rfc3339(item.updated_at)}"}}'
     )
+
+
+def rfc3339(instant: datetime) -> str:
+    """An aware timestamp as PostgreSQL writes one in JSON: no trailing zeros in the fraction.
+
+    (`2026-11-26T08:00:00.12+00:00`, `2026-11-26T08:00:00+00:00`), so that an Item read on
+    its own and one in the list PostgreSQL writes (picus.storage.item_json) are alike.
+    """
+    text = instant.isoformat()
+    if instant.microsecond and text[25] == "0":  # "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM"
+        return text[:20] + text[20:26].rstrip("0") + text[26:]
+    return text

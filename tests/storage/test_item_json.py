@@ -23,6 +23,8 @@ INSTANTS = [
     datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC),
     datetime(2026, 11, 26, 8, 0, 0, 1, tzinfo=UTC),
     datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 11, 26, 8, 0, 0, 120000, tzinfo=UTC),  # trailing zeros in the fraction
+    datetime(2026, 11, 26, 8, 0, 0, 100, tzinfo=UTC),
 ]
 
 
