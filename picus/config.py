@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     db_pool_timeout: PositiveSeconds = 2.0
     db_connect_timeout: int = Field(default=3, ge=1, le=60)
     db_statement_timeout: PositiveSeconds = 5.0
+    db_statement_cache_size: int = Field(
+        default=100,
+        ge=0,
+        le=10000,
+        description="Prepared statements each connection keeps by name (asyncpg's "
+        "statement_cache_size). 0 behind PgBouncer in transaction mode before 1.21, which "
+        "cannot follow named prepared statements across server connections.",
+    )
     retry_after: int = Field(default=5, ge=1, le=3600)
     validate_responses: bool = False
     log_format: Literal["json", "console"] | None = Field(

@@ -203,6 +203,7 @@ async def open_postgres(settings: Settings, observer: PoolObserver) -> PostgresD
         max_inactive_connection_lifetime=0,  # never close an idle connection: a fixed pool
         reset=_rollback_only,
         command_timeout=settings.db_statement_timeout,
+        statement_cache_size=settings.db_statement_cache_size,  # 0 behind PgBouncer 1.18
         timeout=settings.db_connect_timeout,
         server_settings={"application_name": "picus", "timezone": "UTC"},
     )
