@@ -6,7 +6,7 @@ API keys configured carries no security middleware, and production carries no re
 validation (it buffers every answer, the streamed list included).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -29,6 +29,7 @@ from picus.connexion_fastpath import (
     SwaggerUIOffTheAPIPath,
     bind_handlers_directly,
 )
+from picus.feed import ChangeHub
 from picus.handlers import health
 from picus.handlers.context import SERVICES_KEY, Services
 from picus.observability.database import PoolMetrics
@@ -44,6 +45,8 @@ from picus.security import (
     required_scopes,
     security_map,
 )
+from picus.server_protocol import DRAINING_KEY
+from picus.storage.changes import ChangeStore
 from picus.storage.database import open_database
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
@@ -57,13 +60,25 @@ def create_app(settings: Settings) -> AsyncApp:
     """Build the Connexion app for `settings`. The database is opened when it starts."""
 
     @asynccontextmanager
-    async def lifespan(_app: object) -> AsyncIterator[dict[str, Services]]:
+    async def lifespan(_app: object) -> AsyncIterator[dict[str, Services | Callable[[], None]]]:
         database = await open_database(settings, PoolMetrics())
+        changes = ChangeStore(database)
+        hub = ChangeHub(changes, database, timedelta(seconds=settings.changes_retention))
         ttl = timedelta(seconds=settings.idempotency_key_ttl)
-        services = Services(ItemStore(database), IdempotentCreates(database, ttl))
+        services = Services(
+            settings=settings,
+            store=ItemStore(database, changed=hub.changed),
+            idempotent_creates=IdempotentCreates(database, ttl, changed=hub.changed),
+            changes=changes,
+            hub=hub,
+        )
+        await hub.start()
         try:
-            yield {SERVICES_KEY: services}
+            # The server's protocol calls `draining` as it starts a graceful stop, so that
+            # open event streams end then instead of holding the stop up.
+            yield {SERVICES_KEY: services, DRAINING_KEY: hub.close}
         finally:
+            await hub.stop()
             await database.close()
             worker_stopped()
 

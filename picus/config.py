@@ -81,6 +81,27 @@ class Settings(BaseSettings):
         "DATABASE_URL so the URL itself never carries it.",
     )
 
+    changes_retention: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        le=366 * 24 * 3600,
+        description="Seconds the change feed keeps a change (older positions answer 410).",
+    )
+    changes_keepalive: PositiveSeconds = Field(
+        default=15.0, description="Seconds between keep-alive comments on a quiet event stream."
+    )
+    changes_retry_ms: int = Field(
+        default=2000,
+        ge=100,
+        le=600_000,
+        description="The reconnection delay an event stream asks EventSource for (`retry:`).",
+    )
+    listen_database_url: str = Field(
+        default="",
+        description="Where the change feed LISTENs (PostgreSQL only); empty: DATABASE_URL. "
+        "Behind PgBouncer in transaction mode, point it at PostgreSQL itself.",
+    )
+
     idempotency_key_ttl: int = Field(
         default=24 * 3600,
         ge=1,
@@ -140,6 +161,18 @@ class Settings(BaseSettings):
                 raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("listen_database_url")
+    @classmethod
+    def _must_be_postgresql(cls, value: str) -> str:
+        if value:
+            try:
+                target = parse_database_url(value)
+            except DatabaseURLError as exc:
+                raise ValueError(str(exc)) from None
+            if target.backend != "postgresql":
+                raise ValueError("the change feed listens on PostgreSQL only")
+        return value
+
     @field_validator("database_password_file")
     @classmethod
     def _must_be_a_usable_secret(cls, value: Path | None, info: ValidationInfo) -> Path | None:
@@ -160,6 +193,17 @@ class Settings(BaseSettings):
             return DatabaseTarget(make_url(f"sqlite:///{self.sqlite_path}"))
         target = parse_database_url(self.database_url)
         if self.database_password_file is not None:
+            password = _read_secret(self.database_password_file)
+            target = DatabaseTarget(target.url.set(password=password))
+        return target
+
+    @property
+    def listen_database(self) -> DatabaseTarget:
+        """Where the change feed LISTENs: PICUS_LISTEN_DATABASE_URL, else the database."""
+        if not self.listen_database_url:
+            return self.database
+        target = parse_database_url(self.listen_database_url)
+        if self.database_password_file is not None and target.url.password is None:
             password = _read_secret(self.database_password_file)
             target = DatabaseTarget(target.url.set(password=password))
         return target

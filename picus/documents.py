@@ -112,24 +112,56 @@ def _check_string(value: str) -> None:
             raise DocumentError("a string holds a lone UTF-16 surrogate") from None
 
 
-def canonical_json(value: Any) -> str:
-    """One text per JSON value: keys sorted, no white space, numbers in one form (1.0 = 1).
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: `patch` applied to `target` (neither is changed).
 
-    Written here because the standard library cannot write a Decimal as a JSON number.
+    Objects merge member by member, recursively; a `null` member removes the member; any
+    patch that is not an object replaces the target; an object patch on a target that is
+    not an object starts from `{}`.
+    """
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged
+
+
+def json_text(value: Any) -> str:
+    """A parsed document written back as JSON text, every number exactly as parsed."""
+    return _write(value, sort_keys=False)
+
+
+def canonical_json(value: Any) -> str:
+    """One text per JSON value: keys sorted, no white space, numbers in one form (1.0 = 1)."""
+    return _write(value, sort_keys=True)
+
+
+def _write(value: Any, sort_keys: bool) -> str:
+    """JSON text without white space (the standard library cannot write a Decimal exactly).
+
+    Recursion is bounded: documents are at most `max_depth` levels deep.
     """
     if isinstance(value, dict):
-        members = (
-            f"{json.dumps(k, ensure_ascii=False)}:{canonical_json(v)}"
-            for k, v in sorted(value.items())
-        )
+        items = sorted(value.items()) if sort_keys else value.items()
+        members = (f"{json.dumps(k, ensure_ascii=False)}:{_write(v, sort_keys)}" for k, v in items)
         return "{" + ",".join(members) + "}"
     if isinstance(value, list):
-        return "[" + ",".join(canonical_json(item) for item in value) + "]"
+        return "[" + ",".join(_write(item, sort_keys) for item in value) + "]"
     if isinstance(value, Decimal):
-        return _canonical_number(value)
+        return _canonical_number(value) if sort_keys else _exact_number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+def _exact_number(number: Decimal) -> str:
+    """The number as JSON: `str(Decimal)` is exact, and only its `Infinity`/`NaN` are not
+    JSON (never parsed here); an exponent is written `E+5`/`E-5`, which JSON allows."""
+    return str(number)
 
 
 def _canonical_number(number: Decimal) -> str:

@@ -34,11 +34,11 @@ class BadRequest(ProblemException):
 class ContentTooLarge(ProblemException):
     """413: the body is over the configured limit (RFC 9110 calls it Content Too Large)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, what: str = "The request body") -> None:
         super().__init__(
             status=413,
             title="Content Too Large",
-            detail=f"The request body is larger than {limit} bytes.",
+            detail=f"{what} is larger than {limit} bytes.",
         )
 
 

@@ -48,6 +48,10 @@ from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
+# The app's lifespan state may hold a callable under this key: called once as the server
+# starts a graceful stop, before it waits for open requests (an event stream ends then).
+DRAINING_KEY = "picus.draining"
+
 MAX_HEAD_BYTES = 16 * 1024
 MAX_URL_BYTES = 8 * 1024
 HEAD_TIMEOUT_S = 10.0
@@ -146,6 +150,13 @@ class PicusHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         # uvicorn arms no timer for a new connection: one that never speaks stays forever.
         self._arm_deadline(self.head_timeout_s)
+
+    def shutdown(self) -> None:
+        """The server starts a graceful stop: tell the app once, then stop as uvicorn does."""
+        draining = self.app_state.pop(DRAINING_KEY, None)
+        if callable(draining):
+            draining()
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()

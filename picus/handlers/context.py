@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from picus.config import Settings
+from picus.feed import ChangeHub
+from picus.storage.changes import ChangeStore
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
 
@@ -18,8 +21,11 @@ SERVICES_KEY = "picus"
 class Services:
     """One worker's storage: made when the app starts, closed when it stops."""
 
+    settings: Settings
     store: ItemStore
     idempotent_creates: IdempotentCreates
+    changes: ChangeStore
+    hub: ChangeHub
 
 
 def services(request: Request) -> Services:

@@ -4,13 +4,19 @@ Connexion has routed and validated each request against the spec before it gets 
 (picus.connexion_fastpath), so parameters are read from the request as they are.
 """
 
+import json
+from decimal import Decimal
+
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from picus.body import request_document
+from picus.documents import json_text, merge_patch
 from picus.etags import etag, if_match_versions, none_match
+from picus.handlers.changes import LATEST_HEADER
 from picus.handlers.context import principal, services
 from picus.observability.metrics import item_created, item_deleted
+from picus.problems import ContentTooLarge
 from picus.representation import items_json, json_array
 from picus.storage.items import INITIAL_VERSION, StoredItem
 from picus.storage.records import item_json
@@ -55,6 +61,22 @@ async def replace_item(request: Request) -> Response:
     return _item_response(item)
 
 
+async def patch_item(request: Request) -> Response:
+    """PATCH /picus/{id}: merge a JSON Merge Patch into the document, atomically."""
+    expected = if_match_versions(request.headers.get("If-Match"))
+    patch = request_document(request).value
+    limit = services(request).settings.max_body_bytes
+
+    def patched(stored_json: str) -> str:
+        merged = json_text(merge_patch(json.loads(stored_json, parse_float=Decimal), patch))
+        if len(merged.encode()) > limit:
+            raise ContentTooLarge(limit, what="The patched document")
+        return merged
+
+    item = await services(request).store.patch(request.path_params["id"], patched, expected)
+    return _item_response(item)
+
+
 def _item_response(item: StoredItem) -> Response:
     return Response(item_json(item), 200, headers={"ETag": etag(item.version)}, media_type=JSON)
 
@@ -64,12 +86,13 @@ async def list_items(request: Request) -> Response:
     query = request.query_params
     after = int(query.get("after", 0))
     store = services(request).store
+    # Taken before the items are read: following the feed from it misses nothing.
+    headers = {LATEST_HEADER: str(services(request).hub.tail)}
     if "limit" not in query:
         chunks = await store.list_json(after)  # the first chunk is read here: 503 in time
-        return StreamingResponse(json_array(chunks), media_type=JSON)
+        return StreamingResponse(json_array(chunks), headers=headers, media_type=JSON)
     limit = int(query["limit"])
     page, more = await store.page(after, limit)
-    headers = {}
     if more:
         headers["Link"] = f'</picus/list?after={page[-1].id}&limit={limit}>; rel="next"'
     return Response(items_json(page), 200, headers=headers, media_type=JSON)

@@ -12,7 +12,7 @@ as StorageUnavailable with a short cause; a broken unique constraint as Duplicat
 document the database refuses as UnstorableDocument.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -52,6 +52,15 @@ class Database(Connection, Protocol):
 
     async def close(self) -> None:
         """Close every connection (the app is stopping)."""
+        ...
+
+    async def listen(
+        self, on_payload: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """Hear the change feed's announcements on a connection of its own (PostgreSQL).
+
+        Returns the coroutine function that closes it; `on_lost` is called if it drops.
+        """
         ...
 
 

@@ -39,8 +39,11 @@ class IdempotentCreates:
         database: Database,
         ttl: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
+        """`changed` is called once a create has committed (the feed numbers its change)."""
         self.database = database
+        self.changed = changed
         self.sql = statements_for(database.dialect)
         self.ttl = ttl
         self._clock = clock
@@ -64,6 +67,7 @@ class IdempotentCreates:
                 return Creation(item_id, replayed=True)
             created = await self._insert(document_json, principal, key, fingerprint)
             if created is not None:
+                self.changed()
                 return Creation(created, replayed=False)
         raise IdempotencyKeyBusy()
 

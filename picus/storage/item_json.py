@@ -18,7 +18,7 @@ def _rfc3339(column: sa.ColumnElement[object]) -> sa.ColumnElement[str]:
     return sa.func.to_json(column).op("#>>")(sa.literal_column("'{}'"))
 
 
-ITEM_JSON = (
+ITEM_JSON: sa.Label[str] = (
     sa.literal_column("""'{"id":'""")
     + sa.cast(items.c.id, sa.Text)
     + sa.literal_column("""',"data":'""")

@@ -12,6 +12,7 @@ Releasing a connection only rolls back an open transaction: Picus leaves no sess
 and asyncpg's full reset costs a round trip per request.
 """
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -24,6 +25,7 @@ from picus.config import Settings
 from picus.storage.database import Connection, PoolObserver, Row, Statement
 from picus.storage.engine import snake_case
 from picus.storage.errors import DuplicateKey, StorageUnavailable, UnstorableDocument
+from picus.storage.statements import CHANGES_CHANNEL
 
 T = TypeVar("T")
 logger = logging.getLogger("picus.database")
@@ -123,8 +125,15 @@ class PostgresDatabase:
 
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float, observer: PoolObserver) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        acquire_timeout: float,
+        observer: PoolObserver,
+        connect: Callable[[], Awaitable[asyncpg.Connection]],
+    ) -> None:
         self._pool = pool
+        self._connect = connect
         self._acquire_timeout = acquire_timeout
         self._observer = observer
         self._statements = _Statements()
@@ -192,23 +201,54 @@ class PostgresDatabase:
     async def close(self) -> None:
         await self._pool.close()
 
+    async def listen(
+        self, on_payload: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """LISTEN on the feed's channel on a connection outside the pool (held for good)."""
+        with _translated(self._observer):
+            conn = await self._connect()
+            try:
+                await conn.add_listener(
+                    CHANGES_CHANNEL, lambda _conn, _pid, _channel, payload: on_payload(payload)
+                )
+            except BaseException:
+                conn.terminate()
+                raise
+        conn.add_termination_listener(lambda _conn: on_lost())
+
+        async def close() -> None:
+            if not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=1)
+
+        return close
+
 
 async def open_postgres(settings: Settings, observer: PoolObserver) -> PostgresDatabase:
     """A pool for `settings`; it connects on first use, so a database that is down now
     makes requests answer 503 instead of stopping the app from starting."""
+    options: dict[str, Any] = {
+        "command_timeout": settings.db_statement_timeout,
+        "timeout": settings.db_connect_timeout,
+        "server_settings": {"application_name": "picus", "timezone": "UTC"},
+    }
     pool = await asyncpg.create_pool(
         settings.database.asyncpg_dsn,
         min_size=0,
         max_size=settings.db_pool_size,
         max_inactive_connection_lifetime=0,  # never close an idle connection: a fixed pool
         reset=_rollback_only,
-        command_timeout=settings.db_statement_timeout,
         statement_cache_size=settings.db_statement_cache_size,  # 0 behind PgBouncer 1.18
-        timeout=settings.db_connect_timeout,
-        server_settings={"application_name": "picus", "timezone": "UTC"},
+        **options,
     )
     observer.pool_size(settings.db_pool_size)
-    return PostgresDatabase(pool, settings.db_pool_timeout, observer)
+
+    async def connect_listener() -> asyncpg.Connection:
+        # LISTEN needs a session of its own: through PgBouncer's transaction pooling it
+        # would not hold, so an operator may point it at PostgreSQL directly.
+        return await asyncpg.connect(settings.listen_database.asyncpg_dsn, **options)
+
+    return PostgresDatabase(pool, settings.db_pool_timeout, observer, connect_listener)
 
 
 async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:

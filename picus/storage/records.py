@@ -50,3 +50,31 @@ def rfc3339(instant: datetime) -> str:
     if instant.microsecond and text[25] == "0":  # "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM"
         return text[:20] + text[20:26].rstrip("0") + text[26:]
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One numbered change of the feed."""
+
+    seq: int
+    item_id: int
+    op: str
+    version: int | None
+    at: datetime
+
+
+def change_from_row(row: Sequence[Any]) -> Change:
+    """A row of `statements.CHANGE_COLUMNS` as a Change."""
+    seq, item_id, op, version, at = row
+    if at.tzinfo is None:  # SQLite: written in UTC
+        at = at.replace(tzinfo=UTC)
+    return Change(seq, item_id, op, version, at)
+
+
+def change_json(change: Change) -> str:
+    """One Change as one line of JSON (the spec's `Change`: no `version` for a delete)."""
+    version = "" if change.version is None else f',"version":{change.version}'
+    return (
+        f'{{"seq":{change.seq},"id":{change.item_id},"op":"{change.op}"{version},'
+        f'"at":"{rfc3339(change.at)}"}}'
+    )

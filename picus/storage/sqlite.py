@@ -5,7 +5,7 @@ each runs in a worker thread. It is the zero-setup default, not the fast path: P
 runs on asyncpg (picus.storage.postgres). The statements are the same Core statements.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -81,6 +81,11 @@ class SQLiteDatabase:
 
     async def close(self) -> None:
         await _in_thread(self.engine.dispose)
+
+    async def listen(
+        self, on_payload: Callable[[str], None], on_lost: Callable[[], None]
+    ) -> Callable[[], Awaitable[None]]:
+        raise NotImplementedError("SQLite has no notifications: the feed polls it")
 
 
 async def _in_thread(call: Callable[[], T]) -> T:

@@ -67,3 +67,37 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.PrimaryKeyConstraint("principal", "idempotency_key"),
 )
+
+# The change feed: one row per committed write, inserted in the write's own transaction.
+# `seq` (the feed position) is given after commit, in commit order, by the sequencer
+# (picus.storage.changes): a transaction's own order of inserts is not commit order.
+changes = sa.Table(
+    "changes",
+    metadata,
+    # Insert order, never shown: the sequencer numbers committed rows in this order.
+    sa.Column("id", IdType, sa.Identity(), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=True, unique=True),
+    sa.Column("item_id", sa.BigInteger(), nullable=False),
+    sa.Column("op", sa.String(7), nullable=False),  # created, updated, deleted
+    sa.Column("version", sa.BigInteger(), nullable=True),  # none for deleted
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Index(
+        "ix_changes_unsequenced",
+        "id",
+        postgresql_where=sa.text("seq IS NULL"),
+        sqlite_where=sa.text("seq IS NULL"),
+    ),
+    sqlite_autoincrement=True,
+)
+
+# The feed's numbers on PostgreSQL (SQLite numbers by `changes.id`: it commits one writer
+# at a time, so insert order is commit order there).
+CHANGES_SEQ = sa.Sequence("changes_seq", metadata=metadata)
+
+# One row: how far retention has removed changes (a position at or past it can resume).
+feed_state = sa.Table(
+    "feed_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("purged_through", sa.BigInteger(), nullable=False),
+)

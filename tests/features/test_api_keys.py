@@ -111,13 +111,15 @@ def test_idempotency_keys_are_kept_per_api_key(settings: Settings, keys: Keys) -
     assert ids[2] == ids[0]
 
 
-def test_list_and_get_need_read_and_everything_else_write() -> None:
+def test_reads_and_the_feed_need_read_and_everything_else_write() -> None:
     spec = load_spec(resource_dir("openapi") / "picus.yaml", keys_enabled=True)
     assert required_scopes(spec) == {
         "list_items": "read",
         "get_item": "read",
+        "list_changes": "read",
         "create_item": "write",
         "replace_item": "write",
+        "patch_item": "write",
         "delete_item": "write",
     }
     assert spec["security"] == [{"apiKey": []}, {"bearerKey": []}]

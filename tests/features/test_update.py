@@ -77,7 +77,7 @@ def test_put_with_a_bad_id_is_400(client: TestClient, bad_id: str) -> None:
     assert_problem(client.put(f"/picus/{bad_id}", json=1), 400)
 
 
-def test_an_unsupported_method_on_an_item_lists_put_and_delete(client: TestClient) -> None:
-    response = client.patch("/picus/1", json=1)
+def test_an_unsupported_method_on_an_item_lists_the_ones_it_takes(client: TestClient) -> None:
+    response = client.post("/picus/1", json=1)
     assert_problem(response, 405)
-    assert response.headers["allow"] == "DELETE, PUT"
+    assert response.headers["allow"] == "DELETE, PATCH, PUT"

@@ -45,7 +45,7 @@ PROBLEMS = [
     pytest.param("GET", "/picus/get/987654321", None, 404, id="handler-404"),
     pytest.param("GET", "/picus/list?limit=abc", None, 400, id="connexion-validation-400"),
     pytest.param("GET", "/picus/get/abc", None, 400, id="route-guard-400"),
-    pytest.param("PATCH", "/picus/1", None, 405, id="method-405"),
+    pytest.param("POST", "/picus/1", None, 405, id="method-405"),
     pytest.param("GET", "/no/such/path", None, 404, id="unknown-path-404"),
     pytest.param("POST", "/picus/put", b'{"broken": ', 400, id="malformed-json-400"),
 ]

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from picus.config import Settings
 from picus.storage.engine import create_engine
 
-TABLES = ("items", "idempotency_keys")
+TABLES = ("items", "idempotency_keys", "changes")
 
 
 def empty_database(settings: Settings) -> None:
@@ -15,5 +15,6 @@ def empty_database(settings: Settings) -> None:
         with engine.begin() as conn:
             for table in TABLES:
                 conn.execute(sa.text(f"DELETE FROM {table}"))
+            conn.execute(sa.text("UPDATE feed_state SET purged_through = 0"))
     finally:
         engine.dispose()
