@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The TypeScript client; `npm ci` installs its pinned tools (tsc, openapi-typescript).
+TS_CLIENT := clients/typescript
+TS_TSC    := $(TS_CLIENT)/node_modules/.bin/tsc
 
 .PHONY: run test system-packages lint lint-python lint-spec lint-deploy lock client fmt clean
 
@@ -18,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/picus serve
 
 ## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite
-test: system-packages lint
+test: system-packages lint $(TS_TSC)
 	$(BIN)/pytest
 
 ## system-packages: the Debian packages the tests use (installed when run as root)
@@ -26,7 +29,7 @@ system-packages:
 	tools/system-packages
 
 ## lint: every linter; each area adds its own lint-* target as a prerequisite here
-lint: lint-python lint-spec lint-deploy
+lint: lint-python lint-spec lint-deploy lint-typescript
 
 ## lint-python: ruff (lint + format check) and mypy
 lint-python: $(STAMP)
@@ -34,9 +37,11 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## client: regenerate the typed Python SDK in clients/python from openapi/picus.yaml
-client: $(STAMP)
+## client: regenerate the typed SDKs from openapi/picus.yaml: Python (clients/python) and
+##   TypeScript (clients/typescript/src/generated)
+client: $(STAMP) $(TS_TSC)
 	$(GENERATE_CLIENT) --overwrite --output-path clients/python
+	cd $(TS_CLIENT) && npm run --silent generate
 
 # openapi-python-client (pinned in pyproject) runs the venv's ruff as a post hook.
 GENERATE_CLIENT = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate \
@@ -61,6 +66,19 @@ lint-spec: $(STAMP) $(SPECTRAL)
 		echo "clients/python is out of date with openapi/picus.yaml: run 'make client'" >&2; \
 		exit 1; }; } && \
 	echo "clients/python is up to date with openapi/picus.yaml"
+
+## lint-typescript: clients/typescript's generated types match openapi/picus.yaml (the
+##   generator's own --check), and the package type-checks under strict, for Node and browsers
+.PHONY: lint-typescript
+$(TS_TSC): $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(TS_TSC)
+
+lint-typescript: $(TS_TSC)
+	@cd $(TS_CLIENT) && { npm run --silent generate -- --check >/dev/null || { \
+		echo "clients/typescript is out of date with openapi/picus.yaml: run 'make client'" >&2; \
+		exit 1; }; } && echo "clients/typescript is up to date with openapi/picus.yaml"
+	cd $(TS_CLIENT) && npm run --silent typecheck
 
 ## lint-deploy: Dockerfile (hadolint), workflows (actionlint), docker-compose.yml (schema + Compose)
 lint-deploy: $(STAMP)
