@@ -26,6 +26,7 @@ from tests.support.servers import REPO, LiveServer
 
 TS = REPO / "clients" / "typescript"
 TS_BIN = TS / "node_modules" / ".bin"
+MIN_NODE = 20  # clients/typescript/package.json: "engines"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -51,10 +52,18 @@ REQUIRED_SUITES = [
 
 
 def node_tools() -> None:
-    """Fail (not skip) with the one command to run when the npm packages are not installed."""
+    """Fail (not skip) with what to do when Node is too old or the npm packages are missing."""
     missing = [tool for tool in ("tsc", "openapi-typescript") if not (TS_BIN / tool).exists()]
-    if shutil.which("npm") is None:
-        pytest.fail("npm is not on PATH: the TypeScript client's tests need Node.js 20+ and npm")
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.fail("node/npm are not on PATH: the TypeScript client's tests need Node.js 20+")
+    version = subprocess.run(
+        ["node", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if int(version.lstrip("v").split(".")[0]) < MIN_NODE:
+        pytest.fail(f"Node.js {version} is too old: clients/typescript needs {MIN_NODE}+")
     if missing:
         pytest.fail(
             f"clients/typescript/node_modules lacks {', '.join(missing)}: run `make test`, "
