@@ -114,6 +114,16 @@ class ChangeHub:
             if newest is not None:
                 await self._advance(newest)
 
+    async def catch_up(self) -> None:
+        """Number what has committed but waits for its number, before a reader reads.
+
+        So a client that reads the feed after its own write (on any worker) finds it.
+        """
+        if await self.store.has_unsequenced():
+            newest = await self.store.sequence_pending()
+            if newest is not None:
+                await self._advance(newest)
+
     # Readers ---------------------------------------------------------------------------
 
     @property

@@ -29,6 +29,7 @@ async def list_changes(request: Request) -> Response:
     stream = _wants_event_stream(request.headers.get("Accept"))
     since = _position(request)
     changes = services(request).changes
+    await services(request).hub.catch_up()  # the reader's own writes are numbered first
     purged, latest = await changes.marks()  # also: an unreachable database is a 503 here
     headers = {LATEST_HEADER: str(latest)}
     if since < purged:

@@ -51,7 +51,8 @@ class ChangeStore:
         """(purged_through, latest): positions before the first are gone; the newest seq."""
         row = await self.database.fetchrow(self.sql.feed_marks)
         assert row is not None, "feed_state has its one row (migration 0003)"
-        return int(row[0]), int(row[1])
+        purged, newest_kept = int(row[0]), int(row[1])
+        return purged, max(purged, newest_kept)  # retention may have taken every change
 
     async def purge(self, cutoff: datetime) -> int:
         """Remove numbered changes made before `cutoff`; return how many went."""

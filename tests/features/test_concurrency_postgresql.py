@@ -193,6 +193,31 @@ async def test_a_keyed_create_waits_for_a_concurrent_holder_of_the_key_and_repla
     assert count == 1
 
 
+def test_twenty_concurrent_patches_of_one_item_all_apply(server: LiveServer) -> None:
+    """Each PATCH sets its own member; merged one after the other, none is lost."""
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+        item_id = client.post("/picus/put", json={"base": True}).json()["id"]
+        since = client.get("/picus/changes", params={"limit": 1000}).json()[-1]["seq"]
+
+    def patch(http: httpx.Client) -> httpx.Response:
+        member = f"m{threading.get_ident()}"
+        return http.patch(
+            f"{server.url}/picus/{item_id}",
+            content=f'{{"{member}": 1}}'.encode(),
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+
+    responses = _all_at_once(20, patch)
+    assert {response.status_code for response in responses} == {200}
+    assert sorted(int(r.headers["etag"].strip('"')) for r in responses) == list(range(2, 22))
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+        data = client.get(f"/picus/get/{item_id}").json()["data"]
+        changes = client.get("/picus/changes", params={"since": since}).json()
+    assert len(data) == 21  # base + the twenty members
+    assert [(c["id"], c["op"]) for c in changes] == [(item_id, "updated")] * 20
+    assert [c["version"] for c in changes] == list(range(2, 22))
+
+
 def test_the_server_log_has_no_tracebacks(server: LiveServer) -> None:
     assert server.log_path is not None
     assert "Traceback" not in Path(server.log_path).read_text(errors="replace")
