@@ -17,15 +17,31 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import picus_client.api
 from picus_client import AuthenticatedClient, Client
-from picus_client.api.items import create_item, delete_item, get_item, list_items, replace_item
-from picus_client.models import Created, Item, Problem
+from picus_client.api.changes import list_changes
+from picus_client.api.items import (
+    create_item,
+    delete_item,
+    get_item,
+    list_items,
+    patch_item,
+    replace_item,
+)
+from picus_client.models import Change, ChangeOp, Created, Item, Problem
 from picus_client.types import Response
 
 from picus.apikeys import new_key
 from tests.support.json_values import same_json_value
 from tests.support.servers import LiveServer
 
-EXERCISED = {create_item, get_item, list_items, replace_item, delete_item}
+EXERCISED = {
+    create_item,
+    get_item,
+    list_items,
+    replace_item,
+    patch_item,
+    delete_item,
+    list_changes,
+}
 DOCUMENTS: list[Any] = [
     {"name": "picus", "tags": ["woodpecker"]},
     [1, 2.5, "three", None, False],
@@ -141,6 +157,28 @@ def test_replace_with_etags(sdk: Client) -> None:
 
     assert delete_item.sync_detailed(item_id, client=sdk, if_match=new_tag).status_code == 204
     assert problem(replace_item.sync_detailed(item_id, client=sdk, body=1)).status == 404
+
+
+def test_patch_and_the_json_feed(sdk: Client) -> None:
+    item_id = created(create_item.sync_detailed(client=sdk, body={"a": 1, "b": {"c": 2}}))
+    patched = patch_item.sync_detailed(item_id, client=sdk, body={"b": {"c": None, "d": 3}})
+    assert patched.status_code == 200
+    assert isinstance(patched.parsed, Item)
+    assert patched.parsed.data == {"a": 1, "b": {"d": 3}}
+    stale = patch_item.sync_detailed(item_id, client=sdk, body={"a": 2}, if_match='"1"')
+    assert problem(stale).status == 412
+
+    page = list_changes.sync_detailed(client=sdk, limit=1)
+    assert page.status_code == 200
+    assert isinstance(page.parsed, list)
+    (first,) = page.parsed
+    assert isinstance(first, Change)
+    assert (first.id, first.op, first.version) == (item_id, ChangeOp.CREATED, 1)
+    assert page.headers["Link"].startswith(f"</picus/changes?since={first.seq}&limit=1>")
+    rest = list_changes.sync(client=sdk, since=first.seq)
+    assert isinstance(rest, list)
+    assert [(c.op, c.version) for c in rest] == [(ChangeOp.UPDATED, 2)]
+    assert problem(list_changes.sync_detailed(client=sdk, last_event_id="x")).status == 400
 
 
 def test_idempotent_create(sdk: Client) -> None:
