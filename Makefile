@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 TS_CLIENT := clients/typescript
 TS_TSC    := $(TS_CLIENT)/node_modules/.bin/tsc
 
-.PHONY: run test system-packages lint lint-python lint-spec lint-deploy lock client fmt clean
+.PHONY: run test test-pgbouncer system-packages lint lint-python lint-spec lint-deploy lock \
+	client fmt clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +21,17 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 run: $(STAMP)
 	$(BIN)/picus serve
 
-## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite
+## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite, then the API
+##   suite once more through PgBouncer (test-pgbouncer)
 test: system-packages lint $(TS_TSC)
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-pgbouncer
+
+## test-pgbouncer: tests/api, tests/features and tests/storage with every connection the app
+##   opens going through a real PgBouncer 1.18 in transaction pooling, run on the shipped
+##   deploy/pgbouncer/pgbouncer.ini (about a minute; part of `make test`)
+test-pgbouncer: system-packages $(STAMP)
+	PICUS_TEST_POSTGRES=pgbouncer $(BIN)/pytest tests/api tests/features tests/storage
 
 ## system-packages: the Debian packages the tests use (installed when run as root)
 system-packages:
@@ -82,7 +91,7 @@ lint-typescript: $(TS_TSC)
 
 ## lint-deploy: Dockerfile (hadolint), workflows (actionlint), docker-compose.yml (schema + Compose)
 lint-deploy: $(STAMP)
-	$(BIN)/hadolint Dockerfile
+	$(BIN)/hadolint Dockerfile deploy/pgbouncer/Dockerfile
 	$(BIN)/actionlint -no-color
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

@@ -3,8 +3,13 @@
 PostgreSQL comes from pytest-postgresql, which starts a throwaway cluster with the
 machine's own pg_ctl (through tests/support/pg_ctl_as_postgres, so it also works as
 root). One database per session is migrated with Alembic; each test starts empty.
+
+With PICUS_TEST_POSTGRES=pgbouncer (`make test-pgbouncer`, which `make test` runs after
+the main pass) the app's connections go through a real PgBouncer in transaction pooling
+instead; see THROUGH_PGBOUNCER below.
 """
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +30,26 @@ from picus.storage.database import Database, open_database
 from picus.storage.engine import create_engine
 from picus.storage.items import ItemStore
 from tests.support.database import empty_database
+from tests.support.pgbouncer import PgBouncer
 from tests.support.servers import LiveServer
 
 postgresql_proc = factories.postgresql_proc()
 
-BACKENDS = ["postgresql", "sqlite"]
+# PgBouncer pass (PICUS_TEST_POSTGRES=pgbouncer; the Makefile's `test-pgbouncer` runs
+# tests/api, tests/features and tests/storage so): every connection the *app* opens -- the
+# `settings` and `pg_env` fixtures, and so every in-process app and `picus serve` built on
+# them -- goes through a real PgBouncer (tests/support/pgbouncer.py) running the shipped
+# deploy/pgbouncer/pgbouncer.ini in transaction pooling, with the driver's named statement
+# cache off as the stack sets it. `pg_url` stays direct: migrations and the tests' own
+# inspection connections reach PostgreSQL itself, as `picus db upgrade` does in the stack.
+# SQLite had its pass already, so only the "pgbouncer" backend runs.
+THROUGH_PGBOUNCER = os.environ.get("PICUS_TEST_POSTGRES", "direct") == "pgbouncer"
+if THROUGH_PGBOUNCER:
+    # As docker-compose.yml and the Kubernetes ConfigMap set it for PgBouncer 1.18; in the
+    # environment, so `load_settings()` in a test and every `picus serve` child see it too.
+    os.environ["PICUS_DB_STATEMENT_CACHE_SIZE"] = "0"
+
+BACKENDS = ["pgbouncer"] if THROUGH_PGBOUNCER else ["postgresql", "sqlite"]
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +77,27 @@ def pg_url(postgresql_proc: PostgreSQLExecutor) -> Iterator[URL]:
 
 
 @pytest.fixture(scope="session")
+def pgbouncer(pg_url: URL) -> Iterator[PgBouncer]:
+    """A real PgBouncer in front of the session PostgreSQL (pass PICUS_TEST_POSTGRES=pgbouncer)."""
+    assert pg_url.host is not None
+    assert pg_url.port is not None
+    with PgBouncer(pg_url.host, pg_url.port, users={pg_url.username or "postgres": ""}) as bouncer:
+        yield bouncer
+
+
+def _app_database_url(request: pytest.FixtureRequest, pg_url: URL) -> str:
+    """DATABASE_URL for the app: PostgreSQL itself, or PgBouncer in the PgBouncer pass."""
+    direct = pg_url.render_as_string(hide_password=False)
+    if THROUGH_PGBOUNCER:
+        # The change feed's LISTEN needs a session of its own, which transaction pooling
+        # cannot give: it goes to PostgreSQL directly, as the stack configures it.
+        os.environ["PICUS_LISTEN_DATABASE_URL"] = direct
+        bouncer: PgBouncer = request.getfixturevalue("pgbouncer")
+        return bouncer.url(user=pg_url.username or "postgres", database=pg_url.database or "")
+    return direct
+
+
+@pytest.fixture(scope="session")
 def sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file for the whole session."""
     path = tmp_path_factory.mktemp("sqlite") / "picus.sqlite3"
@@ -75,11 +116,13 @@ def _migrate(settings: Settings) -> None:
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest) -> Settings:
     """Settings for an empty database on each backend, with response validation on."""
-    if request.param == "postgresql":
+    if request.param in {"postgresql", "pgbouncer"}:
         url: URL = request.getfixturevalue("pg_url")
-        overrides: dict[str, object] = {"database_url": url.render_as_string(hide_password=False)}
-    else:
-        overrides = {"database_url": "", "sqlite_path": request.getfixturevalue("sqlite_path")}
+        # Emptied directly (PgBouncer refuses the sync engine's start-up `options`).
+        empty_database(load_settings(database_url=url.render_as_string(hide_password=False)))
+        overrides: dict[str, object] = {"database_url": _app_database_url(request, url)}
+        return load_settings(validate_responses=True, **overrides)
+    overrides = {"database_url": "", "sqlite_path": request.getfixturevalue("sqlite_path")}
     settings = load_settings(validate_responses=True, **overrides)
     empty_database(settings)
     return settings
@@ -119,11 +162,11 @@ def client(app: AsyncApp) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def pg_env(pg_url: URL) -> dict[str, str]:
-    """Environment for a `picus` process on the (emptied) session PostgreSQL database."""
-    database_url = pg_url.render_as_string(hide_password=False)
-    empty_database(load_settings(database_url=database_url))
-    return {"DATABASE_URL": database_url}
+def pg_env(request: pytest.FixtureRequest, pg_url: URL) -> dict[str, str]:
+    """Environment for a `picus` process on the (emptied) session PostgreSQL database
+    (through PgBouncer in the PgBouncer pass)."""
+    empty_database(load_settings(database_url=pg_url.render_as_string(hide_password=False)))
+    return {"DATABASE_URL": _app_database_url(request, pg_url)}
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""Fixtures for the deployment tests: Nginx (rendered from the template) in front of `picus serve`.
+"""Fixtures for the deployment tests: Nginx (rendered from the template) in front of `picus serve`,
+PgBouncer (the shipped ini) in front of PostgreSQL.
 
-Nginx comes from the machine (`.ci/run` installs it from Debian). Without it these tests
-skip with a reason, except under CI=true, where a missing Nginx is a failure.
+Nginx and PgBouncer come from the machine (`.ci/run` installs them from Debian, see
+tools/system-packages). Without them these tests skip with a reason, except under
+CI=true, where a missing tool is a failure.
 """
 
 import os
@@ -13,15 +15,16 @@ from sqlalchemy.engine import URL
 
 from tests.deploy.compose import service_environment
 from tests.deploy.nginx import Nginx, nginx_binary, render
+from tests.support.pgbouncer import pgbouncer_binary
 from tests.support.servers import LiveServer, free_port
 
 NginxFactory = Callable[..., Nginx]
 
 
-def _require(tool: str, found: bool) -> None:
+def _require(tool: str, found: bool, packages: str = "nginx gettext-base") -> None:
     if found:
         return
-    message = f"{tool} is not installed (apt-get install nginx gettext-base; .ci/run does)"
+    message = f"{tool} is not installed (apt-get install {packages}; .ci/run does)"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}; under CI=true nothing may skip", pytrace=False)
     pytest.skip(message)
@@ -32,6 +35,12 @@ def nginx_installed() -> None:
     """Nginx and envsubst are on this machine (or the test skips/fails as documented above)."""
     _require("nginx", nginx_binary() is not None)
     _require("envsubst", shutil.which("envsubst") is not None)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_installed() -> None:
+    """PgBouncer is on this machine (or the test skips/fails as documented above)."""
+    _require("pgbouncer", pgbouncer_binary() is not None, "pgbouncer")
 
 
 def nginx_environment(listen_port: int, upstream_port: int, **overrides: str) -> dict[str, str]:
