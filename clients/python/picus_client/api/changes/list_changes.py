@@ -109,8 +109,8 @@ def sync_detailed(
     in commit order: a reader that has seen `seq = S` never later meets an unseen change
     with `seq <= S`. Numbers may skip.
 
-    - `Accept` absent or `application/json`: the changes after `since`, at most `limit`,
-      with a `Link` (`rel="next"`) while more remain.
+    - `Accept` absent, `*/*` or `application/json`: the changes after `since`, at most
+      `limit`, with a `Link` (`rel="next"`) while more remain.
     - `Accept: text/event-stream`: every change after `since` (or after `Last-Event-ID`,
       which wins, so a browser's `EventSource` resumes by itself), then each new change
       as it commits, for as long as the client stays. Each event is `id: <seq>`,
@@ -160,8 +160,8 @@ def sync(
     in commit order: a reader that has seen `seq = S` never later meets an unseen change
     with `seq <= S`. Numbers may skip.
 
-    - `Accept` absent or `application/json`: the changes after `since`, at most `limit`,
-      with a `Link` (`rel="next"`) while more remain.
+    - `Accept` absent, `*/*` or `application/json`: the changes after `since`, at most
+      `limit`, with a `Link` (`rel="next"`) while more remain.
     - `Accept: text/event-stream`: every change after `since` (or after `Last-Event-ID`,
       which wins, so a browser's `EventSource` resumes by itself), then each new change
       as it commits, for as long as the client stays. Each event is `id: <seq>`,
@@ -206,8 +206,8 @@ async def asyncio_detailed(
     in commit order: a reader that has seen `seq = S` never later meets an unseen change
     with `seq <= S`. Numbers may skip.
 
-    - `Accept` absent or `application/json`: the changes after `since`, at most `limit`,
-      with a `Link` (`rel="next"`) while more remain.
+    - `Accept` absent, `*/*` or `application/json`: the changes after `since`, at most
+      `limit`, with a `Link` (`rel="next"`) while more remain.
     - `Accept: text/event-stream`: every change after `since` (or after `Last-Event-ID`,
       which wins, so a browser's `EventSource` resumes by itself), then each new change
       as it commits, for as long as the client stays. Each event is `id: <seq>`,
@@ -255,8 +255,8 @@ async def asyncio(
     in commit order: a reader that has seen `seq = S` never later meets an unseen change
     with `seq <= S`. Numbers may skip.
 
-    - `Accept` absent or `application/json`: the changes after `since`, at most `limit`,
-      with a `Link` (`rel="next"`) while more remain.
+    - `Accept` absent, `*/*` or `application/json`: the changes after `since`, at most
+      `limit`, with a `Link` (`rel="next"`) while more remain.
     - `Accept: text/event-stream`: every change after `since` (or after `Last-Event-ID`,
       which wins, so a browser's `EventSource` resumes by itself), then each new change
       as it commits, for as long as the client stays. Each event is `id: <seq>`,
