@@ -4,8 +4,10 @@
 #   docker build -t picus .
 #   docker run --rm -p 8000:8000 -e DATABASE_URL=postgresql+psycopg2://... picus
 
+# The base image by tag and digest: a rebuild gets exactly the same base until Dependabot
+# proposes a new digest (.github/dependabot.yml). One digest for both stages.
 # --- build: turn the locked dependencies and Picus itself into wheels -------------------
-FROM python:3.13-slim AS build
+FROM python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -19,7 +21,7 @@ COPY migrations ./migrations
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 # --- runtime: install the wheels into a clean image; no compilers, no wheel files left --
-FROM python:3.13-slim AS runtime
+FROM python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b AS runtime
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/picus/bin:$PATH
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \

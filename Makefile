@@ -89,14 +89,17 @@ lint-typescript: $(TS_TSC)
 		exit 1; }; } && echo "clients/typescript is up to date with openapi/picus.yaml"
 	cd $(TS_CLIENT) && npm run --silent typecheck
 
-## lint-deploy: Dockerfile (hadolint), workflows (actionlint), docker-compose.yml (schema + Compose)
+## lint-deploy: Dockerfiles (hadolint), workflows (actionlint), the Compose files (schema +
+##   Compose's own parser)
 lint-deploy: $(STAMP)
 	$(BIN)/hadolint Dockerfile deploy/pgbouncer/Dockerfile
 	$(BIN)/actionlint -no-color
-	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml \
+		docker-compose.tls.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/docker-compose -f docker-compose.yml config --quiet
+	$(BIN)/docker-compose -f docker-compose.yml -f docker-compose.tls.yml config --quiet
 
 ## lock: re-pin requirements.txt, the image's runtime dependencies (hashed), from pyproject.toml
 lock: $(STAMP)

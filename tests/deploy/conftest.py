@@ -9,12 +9,13 @@ CI=true, where a missing tool is a failure.
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import URL
 
 from tests.deploy.compose import service_environment
-from tests.deploy.nginx import Nginx, nginx_binary, render
+from tests.deploy.nginx import Nginx, nginx_binary, render_templates
 from tests.support.pgbouncer import pgbouncer_binary
 from tests.support.servers import LiveServer, free_port
 
@@ -56,6 +57,13 @@ def nginx_environment(listen_port: int, upstream_port: int, **overrides: str) ->
     return environment
 
 
+def start_nginx(environment: dict[str, str], prefix: Path, port: int) -> Nginx:
+    """Nginx on every rendered template (as the image renders them), started."""
+    confs = render_templates(environment)
+    site_conf = confs.pop("default.conf")
+    return Nginx(site_conf, prefix, port, extra_confs=confs).start()
+
+
 @pytest.fixture
 def nginx_factory(
     nginx_installed: None, tmp_path_factory: pytest.TempPathFactory
@@ -65,10 +73,10 @@ def nginx_factory(
 
     def start(upstream_port: int, **overrides: str) -> Nginx:
         port = free_port()
-        site_conf = render(nginx_environment(port, upstream_port, **overrides))
-        nginx = Nginx(site_conf, tmp_path_factory.mktemp("nginx"), port)
+        environment = nginx_environment(port, upstream_port, **overrides)
+        nginx = start_nginx(environment, tmp_path_factory.mktemp("nginx"), port)
         started.append(nginx)
-        return nginx.start()
+        return nginx
 
     yield start
     for nginx in started:
@@ -90,6 +98,10 @@ def shared_nginx(
 ) -> Iterator[Nginx]:
     """Nginx with docker-compose.yml's settings in front of `shared_app`."""
     port = free_port()
-    site_conf = render(nginx_environment(port, shared_app.port))
-    with Nginx(site_conf, tmp_path_factory.mktemp("nginx"), port) as nginx:
+    nginx = start_nginx(
+        nginx_environment(port, shared_app.port), tmp_path_factory.mktemp("nginx"), port
+    )
+    try:
         yield nginx
+    finally:
+        nginx.stop()

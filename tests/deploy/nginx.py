@@ -1,11 +1,13 @@
 """Render Picus's Nginx template the way the official image does, and run a real Nginx on it.
 
 The image's entrypoint (docker-entrypoint.d/20-envsubst-on-templates.sh) runs
-`envsubst "${A} ${B} ..."` over every template, listing only the *defined* environment
-variables whose names match NGINX_ENVSUBST_FILTER, and writes the result into
-/etc/nginx/conf.d, which its nginx.conf includes inside `http {}`. `render` does the same;
-`Nginx` wraps the result in an nginx.conf like the image's, with every path (pid, logs,
-temp files) under its own prefix, runs it in the foreground and stops it by PID.
+`envsubst "${A} ${B} ..."` over every template under /etc/nginx/templates (subdirectories
+too), listing only the *defined* environment variables whose names match
+NGINX_ENVSUBST_FILTER, and writes the results into /etc/nginx/conf.d, keeping the
+subdirectories; its nginx.conf includes conf.d/*.conf inside `http {}`. `render` does the
+same for default.conf, `render_templates` for every template; `Nginx` wraps the result in
+an nginx.conf like the image's, with every path (pid, logs, temp files) under its own
+prefix, runs it in the foreground and stops it by PID.
 """
 
 import os
@@ -20,7 +22,9 @@ from pathlib import Path
 from types import TracebackType
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "nginx" / "templates" / "default.conf.template"
+TEMPLATES = REPO / "nginx" / "templates"
+TEMPLATE = TEMPLATES / "default.conf.template"
+TEMPLATE_SUFFIX = ".template"
 # Must equal NGINX_ENVSUBST_FILTER in docker-compose.yml (test_compose_topology checks it).
 ENVSUBST_FILTER = "PICUS_"
 
@@ -55,9 +59,18 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def template_variables(template: Path = TEMPLATE) -> set[str]:
-    """The ${NAME} variables the template uses (and so the environment must define)."""
-    return set(re.findall(r"\$\{(\w+)\}", template.read_text(encoding="utf-8")))
+def template_files() -> list[Path]:
+    """Every template the image renders (recursively, as its entrypoint's `find` does)."""
+    return sorted(TEMPLATES.rglob(f"*{TEMPLATE_SUFFIX}"))
+
+
+def template_variables(template: Path | None = None) -> set[str]:
+    """The ${NAME} variables the template (default: all of them) uses, and so the
+    environment must define."""
+    found: set[str] = set()
+    for path in [template] if template else template_files():
+        found |= set(re.findall(r"\$\{(\w+)\}", path.read_text(encoding="utf-8")))
+    return found
 
 
 def render(environment: Mapping[str, str], template: Path = TEMPLATE) -> str:
@@ -82,11 +95,28 @@ def render(environment: Mapping[str, str], template: Path = TEMPLATE) -> str:
     return result.stdout
 
 
+def render_templates(environment: Mapping[str, str]) -> dict[str, str]:
+    """Every template rendered, by its path under conf.d ("default.conf", "tls-on/...")."""
+    return {
+        str(path.relative_to(TEMPLATES))[: -len(TEMPLATE_SUFFIX)]: render(environment, path)
+        for path in template_files()
+    }
+
+
 class Nginx:
     """A foreground nginx serving `site_conf` under `prefix`; a context manager."""
 
-    def __init__(self, site_conf: str, prefix: Path, port: int) -> None:
+    def __init__(
+        self,
+        site_conf: str,
+        prefix: Path,
+        port: int,
+        extra_confs: Mapping[str, str] | None = None,
+    ) -> None:
+        """`site_conf` becomes conf.d/default.conf; `extra_confs` maps further paths under
+        conf.d (e.g. "tls-on/picus-tls.conf", from `render_templates`) to their text."""
         self.site_conf = site_conf
+        self.extra_confs = dict(extra_confs or {})
         self.prefix = prefix
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -98,6 +128,10 @@ class Nginx:
         for directory in ("conf.d", "logs", "temp"):
             (self.prefix / directory).mkdir(parents=True, exist_ok=True)
         (self.prefix / "conf.d" / "default.conf").write_text(self.site_conf, encoding="utf-8")
+        for relative, text in self.extra_confs.items():
+            path = self.prefix / "conf.d" / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
         mime_types = Path("/etc/nginx/mime.types")
         main_conf = _MAIN_CONF.format(
             prefix=self.prefix,

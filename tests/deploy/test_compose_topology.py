@@ -1,9 +1,13 @@
-"""docker-compose.yml keeps its promises: Nginx is the only door and no secret is written down.
+"""docker-compose.yml keeps its promises: Nginx is the only door, the app's queries go through
+PgBouncer, every service is locked down, and no secret is written down.
 
 Read twice: the raw YAML (what is committed) and the model `docker-compose config` resolves
 (anchors merged, `${VAR:-default}` filled in), which is what a Docker engine would run.
+No Docker engine runs here: that the containers start with these settings is checked by
+CI's image job (`docker compose up --wait` and a smoke test), not by these tests.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -12,11 +16,18 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from tests.deploy.compose import COMPOSE_FILE, REPO, resolved_config, service_environment
-from tests.deploy.nginx import ENVSUBST_FILTER, render, template_variables
+from tests.deploy.compose import (
+    COMPOSE_FILE,
+    REPO,
+    TLS_OVERLAY,
+    resolved_config,
+    service_environment,
+)
+from tests.deploy.nginx import ENVSUBST_FILTER, render_templates, template_variables
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_?KEY", re.IGNORECASE)
 HEALTHY_CONDITIONS = {"service_healthy", "service_completed_successfully"}
+PINNED_IMAGE = re.compile(r"[a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}")
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +45,33 @@ def _networks(service: dict[str, Any]) -> set[str]:
     return set(service.get("networks") or {})
 
 
-def test_the_stack_has_its_four_services(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"db", "migrate", "app", "nginx"}
+def test_the_stack_has_its_five_services(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) == {"db", "migrate", "pgbouncer", "app", "nginx"}
 
 
-def test_only_nginx_publishes_ports(services: dict[str, dict[str, Any]]) -> None:
+def test_only_nginx_publishes_a_port_and_by_default_on_loopback_only(
+    services: dict[str, dict[str, Any]],
+) -> None:
     with_ports = {name for name, service in services.items() if service.get("ports")}
     assert with_ports == {"nginx"}
     (port,) = services["nginx"]["ports"]
-    assert port["target"] == 80
+    assert port["target"] == 8080
+    assert port["host_ip"] == "127.0.0.1"  # publish with docker-compose.tls.yml
+
+
+def test_the_tls_overlay_publishes_tls_only_and_keeps_plain_http_on_loopback() -> None:
+    nginx = resolved_config(TLS_OVERLAY)["services"]["nginx"]
+    published = {(port["host_ip"], port["target"]) for port in nginx["ports"]}
+    assert published == {("127.0.0.1", 8080), ("0.0.0.0", 8443)}
+    environment = nginx["environment"]
+    assert environment["PICUS_TLS"] == "on"
+    assert environment["PICUS_TLS_LISTEN"] == "8443"
+    mounts = {volume["target"]: volume for volume in nginx["volumes"]}
+    assert mounts["/etc/nginx/tls"]["read_only"] is True
+    for file in ("PICUS_TLS_CERTIFICATE", "PICUS_TLS_KEY"):
+        assert environment[file].startswith("/etc/nginx/tls/")
+    assert environment["PICUS_HSTS"].startswith("max-age=")
+    assert service_environment("nginx")["PICUS_TLS"] == "off"  # without the overlay
 
 
 def test_db_sits_only_on_the_internal_network(
@@ -51,6 +80,7 @@ def test_db_sits_only_on_the_internal_network(
     (network,) = _networks(services["db"])
     assert config["networks"][network].get("internal") is True
     assert _networks(services["migrate"]) == {network}
+    assert _networks(services["pgbouncer"]) == {network}
 
 
 def test_app_is_reachable_from_outside_only_through_nginx(
@@ -69,7 +99,30 @@ def test_app_is_reachable_from_outside_only_through_nginx(
     assert _networks(services["app"]) & _networks(services["nginx"])
     db_network = next(iter(_networks(services["db"])))
     reach_db = {name for name, service in services.items() if db_network in _networks(service)}
-    assert reach_db == {"db", "migrate", "app"}
+    assert reach_db == {"db", "migrate", "pgbouncer", "app"}
+
+
+def _url(service: str, variable: str = "DATABASE_URL") -> tuple[str | None, int | None]:
+    url = make_url(service_environment(service)[variable])
+    return url.host, url.port
+
+
+def test_the_app_queries_through_pgbouncer_and_the_migration_goes_direct(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert _url("app") == ("pgbouncer", 6432)
+    # PgBouncer 1.18 cannot follow named prepared statements across server connections.
+    assert service_environment("app")["PICUS_DB_STATEMENT_CACHE_SIZE"] == "0"
+    # LISTEN (the change feed) needs a session: it alone goes to PostgreSQL itself.
+    assert _url("app", "PICUS_LISTEN_DATABASE_URL") == ("db", 5432)
+    # Alembic's start-up `options` (statement_timeout) would be refused by PgBouncer.
+    assert _url("migrate") == ("db", 5432)
+    pgbouncer = services["pgbouncer"]
+    assert Path(pgbouncer["build"]["context"]) == REPO / "deploy" / "pgbouncer"
+    assert "db_password" in [secret["source"] for secret in pgbouncer["secrets"]]
+    assert services["app"]["depends_on"]["pgbouncer"]["condition"] == "service_healthy"
+    assert pgbouncer["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "6432" in " ".join(pgbouncer["healthcheck"]["test"])
 
 
 def test_every_dependency_waits_for_health_or_completion(
@@ -107,11 +160,83 @@ def test_migration_runs_once_with_the_same_image_and_cli(
 def test_app_runs_read_only_with_restart_and_grace(services: dict[str, dict[str, Any]]) -> None:
     app = services["app"]
     assert app["read_only"] is True
-    assert app["cap_drop"] == ["ALL"]
-    assert "no-new-privileges:true" in app["security_opt"]
     assert app["restart"] == "unless-stopped"
     assert app["stop_grace_period"]
-    assert services["nginx"]["read_only"] is True
+    for name in ("nginx", "pgbouncer", "migrate"):
+        assert services[name]["read_only"] is True, name
+
+
+def _dockerfile_user(path: Path) -> str:
+    users = re.findall(r"^USER\s+(\S+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return str(users[-1])
+
+
+def test_every_service_drops_privileges_and_runs_as_a_numeric_non_root_user(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    image_users = {
+        "app": _dockerfile_user(REPO / "Dockerfile"),
+        "migrate": _dockerfile_user(REPO / "Dockerfile"),
+        "pgbouncer": _dockerfile_user(REPO / "deploy" / "pgbouncer" / "Dockerfile"),
+    }
+    for name, service in services.items():
+        assert service["cap_drop"] == ["ALL"], name
+        assert not service.get("cap_add"), name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        assert not service.get("privileged"), name
+        user = service.get("user") or image_users[name]
+        uid, _, gid = user.partition(":")
+        assert uid.isdigit(), (name, user)
+        assert gid.isdigit(), (name, user)
+        assert int(uid) > 0, (name, user)
+        assert int(gid) > 0, (name, user)
+
+
+def test_every_service_has_memory_cpu_and_process_limits(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in services.items():
+        limits = service["deploy"]["resources"]["limits"]
+        assert float(limits["cpus"]) > 0, name
+        assert int(limits["memory"]) > 0, name
+        assert int(limits["pids"]) > 0, name
+
+
+def test_every_tmpfs_has_a_size() -> None:
+    raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    anchors = [raw["x-picus"]]
+    mounts = [
+        m for service in [*raw["services"].values(), *anchors] for m in service.get("tmpfs", [])
+    ]
+    assert len(mounts) >= 4
+    for mount in mounts:
+        _path, _, options = mount.partition(":")
+        assert re.search(r"(^|,)size=\d+[kmg]?(,|$)", options), mount
+
+
+def test_every_image_is_pinned_by_digest(services: dict[str, dict[str, Any]]) -> None:
+    for name in ("db", "nginx"):
+        assert PINNED_IMAGE.fullmatch(services[name]["image"]), services[name]["image"]
+    for dockerfile in (REPO / "Dockerfile", REPO / "deploy" / "pgbouncer" / "Dockerfile"):
+        bases = re.findall(r"^FROM\s+(\S+)", dockerfile.read_text(encoding="utf-8"), re.M)
+        assert bases, dockerfile
+        for base in bases:
+            assert PINNED_IMAGE.fullmatch(base), (dockerfile, base)
+    # Dependabot keeps every one of those pins fresh (tag and digest together).
+    dependabot = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
+    watched = {(u["package-ecosystem"], u["directory"]) for u in dependabot["updates"]}
+    assert {("docker", "/"), ("docker", "/deploy/pgbouncer"), ("docker-compose", "/")} <= watched
+
+
+def test_the_app_believes_forwarded_headers_from_nginx_s_address_only(
+    config: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    trusted = service_environment("app")["FORWARDED_ALLOW_IPS"]
+    nginx_address = services["nginx"]["networks"]["edge"]["ipv4_address"]
+    assert trusted == nginx_address  # one address, not "*" or a network
+    (subnet,) = [pool["subnet"] for pool in config["networks"]["edge"]["ipam"]["config"]]
+    assert ipaddress.ip_address(nginx_address) in ipaddress.ip_network(subnet)
+    assert service_environment("nginx")["PICUS_REAL_IP_FROM"] == "unix:"  # trusts no peer
 
 
 def test_no_literal_secret_in_the_compose_file(services: dict[str, dict[str, Any]]) -> None:
@@ -193,19 +318,24 @@ def test_nginx_re_resolves_the_app_so_scaled_replicas_join(
     assert environment["PICUS_RESOLVER"] == "127.0.0.11"  # Docker's embedded DNS
     # `resolve` in an upstream needs nginx >= 1.27.3 (open source): check the pinned image.
     image = services["nginx"]["image"]
-    match = re.fullmatch(r"nginx:(\d+)\.(\d+)(?:\.\d+)?(?:-[a-z0-9.-]+)?", image)
+    match = re.fullmatch(r"nginx:(\d+)\.(\d+)(?:\.\d+)?(?:-[a-z0-9.-]+)?@sha256:\w+", image)
     assert match, image
     assert (int(match[1]), int(match[2])) >= (1, 28), image
     assert not services["app"].get("container_name"), "a fixed name blocks --scale app=N"
 
 
 def test_the_container_renders_a_complete_config(nginx_installed: None) -> None:
-    rendered = render(service_environment("nginx"))
-    assert "${" not in rendered, "a variable the compose file does not define"
+    confs = render_templates(service_environment("nginx"))
+    assert set(confs) == {"default.conf", "tls-on/picus-tls.conf"}
+    for name, text in confs.items():
+        assert "${" not in text, f"{name}: a variable the compose file does not define"
+    rendered = confs["default.conf"]
     assert re.search(r"^\s*server app:8000 resolve;$", rendered, re.MULTILINE)
     assert re.search(r"^\s*resolver 127\.0\.0\.11 ", rendered, re.MULTILINE)
-    assert re.search(r"^\s*listen 80 default_server;$", rendered, re.MULTILINE)
+    assert re.search(r"^\s*listen 8080 default_server;$", rendered, re.MULTILINE)
+    assert re.search(r"^\s*include conf\.d/tls-off/\*\.conf;$", rendered, re.MULTILINE)
     assert re.search(r"^\s*client_max_body_size 1048576;$", rendered, re.MULTILINE)
+    assert re.search(r"^\s*listen 8443 ssl;$", confs["tls-on/picus-tls.conf"], re.MULTILINE)
     # Nginx's own variables survive the substitution.
     assert "$picus_request_id" in rendered
-    assert "$proxy_add_x_forwarded_for" in rendered
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in rendered

@@ -39,10 +39,12 @@ def _locked() -> dict[str, str]:
     return {canonicalize_name(name): version for name, version in pins}
 
 
-def test_every_stage_is_python_3_13_slim() -> None:
+def test_every_stage_is_python_3_13_slim_pinned_by_one_digest() -> None:
     bases = [args.split()[0] for keyword, args in _instructions() if keyword == "FROM"]
     assert len(bases) >= 2, "multi-stage: build the wheels apart from the runtime"
-    assert set(bases) == {"python:3.13-slim"}
+    assert {base.split("@")[0] for base in bases} == {"python:3.13-slim"}
+    (digest,) = {base.partition("@")[2] for base in bases}
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
 
 
 def test_runtime_runs_as_a_numeric_non_root_user() -> None:
