@@ -40,12 +40,12 @@ from picus.resources import resource_dir
 from picus.routes import RouteGuard
 from picus.security import (
     KeyCheck,
-    load_spec,
     register_auth_problems,
     required_scopes,
     security_map,
 )
 from picus.server_protocol import DRAINING_KEY
+from picus.spec import load_api_spec
 from picus.storage.changes import ChangeStore
 from picus.storage.database import open_database
 from picus.storage.idempotency import IdempotentCreates
@@ -100,14 +100,14 @@ def create_app(settings: Settings) -> AsyncApp:
     )
     bind_handlers_directly(app)
     # API keys: enforced by Connexion from the spec, which loses its security without keys.
-    spec = load_spec(SPEC_PATH, keys_enabled=bool(keyring))
+    spec = load_api_spec(SPEC_PATH, keys_enabled=bool(keyring))  # read once, for every part
     check = KeyCheck(keyring, required_scopes(spec))
-    app.add_api(spec, name="picus", security_map=security_map(check))
+    app.add_api(spec.raw, name="picus", security_map=security_map(check))
     register_auth_problems(app)
     for path, probe in PROBES.items():
         app.add_url_rule(path, path.strip("/"), probe, methods=["GET"])
-    app.add_middleware(RouteGuard, position=MiddlewarePosition.BEFORE_ROUTING, spec_path=SPEC_PATH)
-    observe(app, SPEC_PATH, own_paths=frozenset(PROBES))
+    app.add_middleware(RouteGuard, position=MiddlewarePosition.BEFORE_ROUTING, spec=spec)
+    observe(app, spec, own_paths=frozenset(PROBES))
     register_error_handlers(app, retry_after=settings.retry_after)
     return app
 

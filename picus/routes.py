@@ -16,14 +16,12 @@ Everything else passes through untouched; the route table comes from the spec it
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-from connexion.spec import Specification
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from picus.problems import BadRequest
+from picus.spec import ApiSpec
 
 # An int64 never has more than 19 digits; a sign and one spare digit leave the range
 # check (minimum/maximum in the spec) to Connexion's own validation.
@@ -38,40 +36,35 @@ class _Route:
     integer_params: frozenset[str]
 
 
-@cache
-def _routes(spec_path: Path) -> tuple[dict[str, frozenset[str]], list[_Route]]:
-    """Literal path -> methods, and the templated routes; read once per spec file."""
-    spec = Specification.load(spec_path)
-    literal: dict[str, frozenset[str]] = {}
-    templated: list[_Route] = []
-    for path, operations in spec["paths"].items():
-        full = spec.base_path.rstrip("/") + path
-        methods = frozenset(m.upper() for m in operations if m != "parameters")
+def _routes(spec: ApiSpec) -> tuple[dict[str, frozenset[str]], list[_Route]]:
+    """Literal path -> methods, and the templated routes."""
+    methods: dict[str, set[str]] = {}
+    integer_params: dict[str, set[str]] = {}
+    for operation in spec.operations:
+        methods.setdefault(operation.path, set()).add(operation.method)
+        integer_params.setdefault(operation.path, set()).update(operation.integer_path_params)
+    literal = {path: frozenset(m) for path, m in methods.items() if "{" not in path}
+    templated = []
+    for path, path_methods in methods.items():
         if "{" not in path:
-            literal[full] = methods
             continue
-        integer_params = frozenset(
-            p["name"]
-            for op in operations.values()
-            if isinstance(op, dict)
-            for p in op.get("parameters", [])
-            if p["in"] == "path" and p["schema"].get("type") == "integer"
-        )
-        parts = _PARAMETER.split(full)  # literal, name, literal, name, ..., literal
+        parts = _PARAMETER.split(path)  # literal, name, literal, name, ..., literal
         regex = "".join(
             f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
             for index, part in enumerate(parts)
         )
-        templated.append(_Route(re.compile(regex), methods, integer_params))
+        templated.append(
+            _Route(re.compile(regex), frozenset(path_methods), frozenset(integer_params[path]))
+        )
     return literal, templated
 
 
 class RouteGuard:
     """ASGI middleware: 400 for malformed integer ids, 405 with a complete `Allow`."""
 
-    def __init__(self, app: ASGIApp, spec_path: Path) -> None:
+    def __init__(self, app: ASGIApp, spec: ApiSpec) -> None:
         self.app = app
-        self._literal, self._templated = _routes(spec_path)
+        self._literal, self._templated = _routes(spec)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -9,10 +9,8 @@
 - Probes, the spec and Swagger UI are outside the spec's operations and so always open.
 """
 
-from pathlib import Path
 from typing import Any
 
-import yaml
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -20,39 +18,15 @@ from connexion.problem import problem
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 
 from picus.apikeys import GRANTS, KeyRing, Scope
+from picus.spec import ApiSpec
 
-SCOPE_EXTENSION = "x-picus-scope"
 # RFC 9110 requires a challenge on every 401; Bearer is the registered scheme Picus accepts.
 CHALLENGE = 'Bearer realm="picus"'
-_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
-def load_spec(path: Path, keys_enabled: bool) -> dict[str, Any]:
-    """The spec as a dict; without keys, every security requirement is taken out."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20x faster per app
-    spec: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-    if not keys_enabled:
-        spec.pop("security", None)
-        for operation in _operations(spec):
-            operation.pop("security", None)
-    return spec
-
-
-def required_scopes(spec: dict[str, Any]) -> dict[str, Scope]:
+def required_scopes(spec: ApiSpec) -> dict[str, Scope]:
     """operationId -> the scope it needs; an operation that names none needs `write`."""
-    return {
-        operation["operationId"]: "read" if operation.get(SCOPE_EXTENSION) == "read" else "write"
-        for operation in _operations(spec)
-    }
-
-
-def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        operation
-        for path_item in spec.get("paths", {}).values()
-        for method, operation in path_item.items()
-        if method in _HTTP_METHODS
-    ]
+    return {op.operation_id: "read" if op.scope == "read" else "write" for op in spec.operations}
 
 
 class KeyCheck:

@@ -6,14 +6,12 @@ the app's routes outside the spec (`/healthz`, `/metrics`) by their path; anythi
 """
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from connexion.middleware.abstract import ROUTING_CONTEXT
-from connexion.spec import Specification
 from starlette.types import Scope
 
 from picus.observability.metrics import UNMATCHED
+from picus.spec import ApiSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +34,8 @@ class RouteNamer:
     """Resolves a finished request's route from Connexion's routing result or the app's own
     paths outside the spec."""
 
-    def __init__(self, spec_path: Path, own_paths: frozenset[str]) -> None:
-        self._templates = _path_templates(spec_path)
+    def __init__(self, spec: ApiSpec, own_paths: frozenset[str]) -> None:
+        self._templates = {op.operation_id: op.path for op in spec.operations}
         self._own_paths = own_paths
 
     @staticmethod
@@ -57,16 +55,3 @@ class RouteNamer:
             return RouteName(operation_id, self._templates.get(operation_id, UNMATCHED))
         path = scope["path"]
         return RouteName(None, path) if path in self._own_paths else UNMATCHED_ROUTE
-
-
-@cache
-def _path_templates(spec_path: Path) -> dict[str, str]:
-    """operationId -> full path template; loaded once per spec file (it is validated)."""
-    spec = Specification.load(spec_path)
-    base = spec.base_path.rstrip("/")
-    return {
-        operation["operationId"]: base + path
-        for path, operations in spec["paths"].items()
-        for operation in operations.values()
-        if isinstance(operation, dict) and "operationId" in operation
-    }

@@ -1,7 +1,5 @@
 """Plugs observability into a Picus app: middleware and the /metrics route."""
 
-from pathlib import Path
-
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 
@@ -11,11 +9,12 @@ from picus.observability.lifecycle import log_worker_stopped
 from picus.observability.multiprocess import forget_this_worker
 from picus.observability.request_id import RequestIdMiddleware
 from picus.observability.route_names import RouteNamer
+from picus.spec import ApiSpec
 
 METRICS_PATH = "/metrics"
 
 
-def observe(app: AsyncApp, spec_path: Path, own_paths: frozenset[str]) -> None:
+def observe(app: AsyncApp, spec: ApiSpec, own_paths: frozenset[str]) -> None:
     """Add request ids, access logs and metrics to `app` (call before it starts).
 
     `own_paths` are the app's routes outside the spec (probes), named as they are in logs.
@@ -26,7 +25,7 @@ def observe(app: AsyncApp, spec_path: Path, own_paths: frozenset[str]) -> None:
     app.add_middleware(
         RequestObserver,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
-        route_namer=RouteNamer(spec_path, own_paths | {METRICS_PATH}),
+        route_namer=RouteNamer(spec, own_paths | {METRICS_PATH}),
     )
     # Like the probes: on the app's own port, outside the /picus API and Nginx's routes.
     app.add_url_rule(METRICS_PATH, "metrics", serve_metrics, methods=["GET"])
