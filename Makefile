@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 TS_CLIENT := clients/typescript
 TS_TSC    := $(TS_CLIENT)/node_modules/.bin/tsc
 
-.PHONY: run test test-pgbouncer system-packages lint lint-python lint-spec lint-deploy lock \
+.PHONY: run test test-pgbouncer scale-test system-packages lint lint-python lint-spec lint-deploy lock \
 	client fmt clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 run: $(STAMP)
 	$(BIN)/picus serve
 
-## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite, then the API
-##   suite once more through PgBouncer (test-pgbouncer)
+## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite (the
+##   three-replica test included), then the API suite once more through PgBouncer
 test: system-packages lint $(TS_TSC)
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-pgbouncer
@@ -32,6 +32,12 @@ test: system-packages lint $(TS_TSC)
 ##   deploy/pgbouncer/pgbouncer.ini (about a minute; part of `make test`)
 test-pgbouncer: system-packages $(STAMP)
 	PICUS_TEST_POSTGRES=pgbouncer $(BIN)/pytest tests/api tests/features tests/storage
+
+## scale-test: three `picus serve` behind the Nginx template (an upstream of three) and
+##   PgBouncer under mixed load; one is killed with SIGKILL and restarted; every
+##   acknowledged write must be there (under a minute; also part of `make test`)
+scale-test: system-packages $(STAMP)
+	$(BIN)/pytest tests/deploy/test_scale_out.py
 
 ## system-packages: the Debian packages the tests use (installed when run as root)
 system-packages:

@@ -103,6 +103,21 @@ def render_templates(environment: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def with_upstream_servers(site_conf: str, addresses: list[str]) -> str:
+    """The rendered config with its one `server` in `upstream picus_app` replaced by one
+    line per address: what Nginx makes of a DNS name with several addresses (the Compose
+    service `app` scaled out, re-resolved by `resolve`), written out for loopback ports."""
+    pattern = re.compile(r"(upstream picus_app \{.*?\n)(\s*)server [^;\n]*;\n", re.DOTALL)
+    replaced, count = pattern.subn(
+        lambda match: match[1] + "".join(f"{match[2]}server {a};\n" for a in addresses),
+        site_conf,
+        count=1,
+    )
+    if count != 1:
+        raise ValueError("no single `server` line in `upstream picus_app`: the template changed")
+    return replaced
+
+
 class Nginx:
     """A foreground nginx serving `site_conf` under `prefix`; a context manager."""
 
