@@ -21,30 +21,30 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 
 from picus.apikeys import KeyRing
-from picus.body import body_validator_map
 from picus.config import Settings
-from picus.connexion_fastpath import (
+from picus.feed import ChangeHub
+from picus.handlers import health
+from picus.handlers.context import SERVICES_KEY, Services
+from picus.http.body_validator import body_validator_map
+from picus.http.connexion_fastpath import (
     PrebuiltParameterValidator,
     PrebuiltRequestValidationMiddleware,
     SwaggerUIOffTheAPIPath,
     bind_handlers_directly,
 )
-from picus.feed import ChangeHub
-from picus.handlers import health
-from picus.handlers.context import SERVICES_KEY, Services
-from picus.observability.database import PoolMetrics
-from picus.observability.wiring import observe, worker_stopped
-from picus.problems import register_error_handlers
-from picus.resolver import SpecNameResolver
-from picus.resources import resource_dir
-from picus.routes import RouteGuard
-from picus.security import (
+from picus.http.problems import register_error_handlers
+from picus.http.resolver import SpecNameResolver
+from picus.http.route_guard import RouteGuard
+from picus.http.security import (
     KeyCheck,
     register_auth_problems,
     required_scopes,
     security_map,
 )
-from picus.server_protocol import DRAINING_KEY
+from picus.http.server_protocol import DRAINING_KEY
+from picus.observability.db_metrics import PoolMetrics
+from picus.observability.wiring import observe, worker_stopped
+from picus.resources import resource_dir
 from picus.spec import load_api_spec
 from picus.storage.changes import ChangeStore
 from picus.storage.database import open_database
@@ -116,7 +116,7 @@ def _middlewares(*, keys: bool, validate_responses: bool) -> list[type]:
     """Connexion's default stack, less what this configuration does not use.
 
     Connexion's ContextMiddleware is left out too: handlers take their request as an
-    argument (picus.connexion_fastpath) and read nothing from Connexion's context.
+    argument (picus.http.connexion_fastpath) and read nothing from Connexion's context.
     """
     stack: list[type] = [
         ServerErrorMiddleware,

@@ -86,7 +86,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             workers=workers,
             proxy_headers=True,
             # Bounded request heads, head timeouts, problem+json for the server's own errors.
-            http="picus.server_protocol:PicusHttpToolsProtocol",
+            http="picus.http.server_protocol:PicusHttpToolsProtocol",
             **operations,
         )
     return 0

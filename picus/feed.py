@@ -19,9 +19,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from picus.errors import StorageError
 from picus.storage.changes import ChangeStore
 from picus.storage.database import Database
-from picus.storage.errors import StorageError
 from picus.storage.records import Change
 
 logger = logging.getLogger("picus.feed")

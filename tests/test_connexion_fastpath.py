@@ -1,4 +1,4 @@
-"""Guards for the Connexion internals picus.connexion_fastpath relies on, and its effect.
+"""Guards for the Connexion internals picus.http.connexion_fastpath relies on, and its effect.
 
 If a Connexion upgrade renames or reshapes one of these, a test here fails and names it,
 instead of the app quietly losing validation or binding handlers the old way.
@@ -13,9 +13,9 @@ from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.operations import AbstractOperation
 from connexion.validators import ParameterValidator
 
-from picus import connexion_fastpath
 from picus.config import Settings
-from picus.connexion_fastpath import DirectApi, DirectOperation
+from picus.http import connexion_fastpath
+from picus.http.connexion_fastpath import DirectApi, DirectOperation
 
 
 def test_asyncapp_keeps_its_middleware_app_and_api_class() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from picus.representation import items_json, json_array
+from picus.http.representation import items_json, json_array
 from picus.storage.records import StoredItem, item_json, rfc3339
 
 NOW = datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC)

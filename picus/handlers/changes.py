@@ -12,10 +12,10 @@ from connexion.exceptions import ProblemException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from picus.errors import StorageError
 from picus.feed import ChangeHub
 from picus.handlers.context import services
-from picus.problems import BadRequest
-from picus.storage.errors import StorageError
+from picus.http.problems import BadRequest
 from picus.storage.records import change_json
 
 JSON = "application/json"

@@ -1,7 +1,7 @@
 """Item operations: read the (validated) request, call storage, shape the answer.
 
 Connexion has routed and validated each request against the spec before it gets here
-(picus.connexion_fastpath), so parameters are read from the request as they are.
+(picus.http.connexion_fastpath), so parameters are read from the request as they are.
 """
 
 import json
@@ -10,14 +10,14 @@ from decimal import Decimal
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from picus.body import request_document
 from picus.documents import json_text, merge_patch
-from picus.etags import etag, if_match_versions, none_match
 from picus.handlers.changes import LATEST_HEADER
 from picus.handlers.context import principal, services
+from picus.http.body_validator import request_document
+from picus.http.etags import etag, if_match_versions, none_match
+from picus.http.problems import ContentTooLarge
+from picus.http.representation import items_json, json_array
 from picus.observability.metrics import item_created, item_deleted
-from picus.problems import ContentTooLarge
-from picus.representation import items_json, json_array
 from picus.storage.items import INITIAL_VERSION, StoredItem
 from picus.storage.records import item_json
 

@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy Core tables, queries and the engine. Knows SQL, nothing of HTTP."""
 
-from picus.storage.errors import (
+from picus.errors import (
     IdempotencyKeyBusy,
     IdempotencyKeyReused,
     ItemNotFound,

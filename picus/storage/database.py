@@ -74,7 +74,7 @@ class PoolObserver(Protocol):
         """A request took (+1) or gave back (-1) a connection."""
 
     def error(self, cause: str) -> None:
-        """The driver failed, for this cause (see `picus.storage.errors`)."""
+        """The driver failed, for this cause (see `picus.errors`)."""
 
 
 class _Unobserved:

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from picus.config import Settings
-from picus.storage.errors import StorageUnavailable
+from picus.errors import StorageUnavailable
 from picus.storage.tables import dump_json
 
 

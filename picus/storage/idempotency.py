@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from picus.errors import DuplicateKey, IdempotencyKeyBusy, IdempotencyKeyReused
 from picus.storage.database import Database
-from picus.storage.errors import DuplicateKey, IdempotencyKeyBusy, IdempotencyKeyReused
 from picus.storage.items import insert_item
 from picus.storage.statements import statements_for
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Callable, Set
 from datetime import UTC, datetime
 from typing import Any
 
+from picus.errors import ItemNotFound, PreconditionFailed
 from picus.storage.database import Connection, Database, Row
-from picus.storage.errors import ItemNotFound, PreconditionFailed
 from picus.storage.records import StoredItem, from_row, item_json
 from picus.storage.statements import INITIAL_VERSION, Statements, statements_for
 

@@ -22,9 +22,9 @@ import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from picus.config import Settings
+from picus.errors import DuplicateKey, StorageUnavailable, UnstorableDocument
 from picus.storage.database import Connection, PoolObserver, Row, Statement
 from picus.storage.engine import snake_case
-from picus.storage.errors import DuplicateKey, StorageUnavailable, UnstorableDocument
 from picus.storage.statements import CHANGES_CHANNEL
 
 T = TypeVar("T")

@@ -15,9 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 
 from picus.config import Settings
+from picus.errors import DuplicateKey
 from picus.storage.database import Connection, PoolObserver, Row, Statement
 from picus.storage.engine import create_engine, error_cause, unavailable_as_storage_error
-from picus.storage.errors import DuplicateKey
 
 T = TypeVar("T")
 

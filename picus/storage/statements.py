@@ -26,7 +26,7 @@ from picus.storage.tables import (
 if TYPE_CHECKING:
     from picus.storage.database import Statement
 
-# A new item's version; every UPDATE adds one (the ETag is made from it, see picus.etags).
+# A new item's version; every UPDATE adds one (the ETag is made from it, see picus.http.etags).
 INITIAL_VERSION = 1
 
 # id, document as JSON text, created_at, updated_at, version: the order StoredItem reads.

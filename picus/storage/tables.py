@@ -49,7 +49,7 @@ items = sa.Table(
     sa.Column("data", DocumentType, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    # Bumped by every UPDATE in the same statement; the ETag is made from it (picus.etags).
+    # Bumped by every UPDATE in the same statement; the ETag is made from it (picus.http.etags).
     sa.Column("version", sa.BigInteger(), nullable=False, server_default=sa.text("1")),
     # Never reuse the id of a deleted item: clients may still hold it.
     sqlite_autoincrement=True,

@@ -57,12 +57,12 @@ def _in_progress(server: LiveServer) -> float:
 
 
 def _busy_connections(pg_url: URL) -> int:
-    """Picus's connections that are running a query or holding a transaction open."""
+    """Picus's connections busy with a list's query (running it, or in its transaction)."""
     dsn = pg_url.set(drivername="postgresql").render_as_string(hide_password=False)
     with closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'picus' "
-            "AND state <> 'idle'"
+            "AND state <> 'idle' AND query ILIKE '%string_agg%'"
         )
         row = cursor.fetchone()
     assert row is not None

@@ -23,7 +23,7 @@ from uvicorn.protocols.http import flow_control
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
-from picus.server_protocol import MAX_HEAD_BYTES, MAX_URL_BYTES, PicusHttpToolsProtocol
+from picus.http.server_protocol import MAX_HEAD_BYTES, MAX_URL_BYTES, PicusHttpToolsProtocol
 
 IO_TIMEOUT = 5.0  # any single socket operation; far above what a passing test needs
 HEAD_TIMEOUT = 0.5
@@ -353,7 +353,7 @@ def test_over_the_concurrency_limit_is_a_503_problem() -> None:
 def test_uvicorn_internals_still_exist() -> None:
     """Fails loudly when a uvicorn or httptools upgrade renames what the protocol relies on.
 
-    The list is the module docstring's of picus/server_protocol.py.
+    The list is the module docstring's of picus/http/server_protocol.py.
     """
     for name in [
         "connection_made",

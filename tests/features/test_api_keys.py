@@ -6,8 +6,8 @@ from starlette.testclient import TestClient
 from picus.apikeys import new_key
 from picus.app import create_app
 from picus.config import Settings
+from picus.http.security import required_scopes
 from picus.resources import resource_dir
-from picus.security import required_scopes
 from picus.spec import load_api_spec
 from tests.api.helpers import assert_problem
 from tests.conftest import Keys

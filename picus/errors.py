@@ -1,4 +1,8 @@
-"""The few ways storage can fail that callers must tell apart."""
+"""The few ways storage can fail that callers must tell apart.
+
+A module of its own, below both storage (which raises them) and the HTTP edge (which
+answers them), so that neither imports the other.
+"""
 
 
 class StorageError(Exception):

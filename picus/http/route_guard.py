@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from picus.problems import BadRequest
+from picus.http.problems import BadRequest
 from picus.spec import ApiSpec
 
 # An int64 never has more than 19 digits; a sign and one spare digit leave the range

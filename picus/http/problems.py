@@ -13,8 +13,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.problem import problem
 from starlette.exceptions import HTTPException
 
-from picus.observability.database import record_unavailable
-from picus.storage import (
+from picus.errors import (
     IdempotencyKeyBusy,
     IdempotencyKeyReused,
     ItemNotFound,
@@ -22,6 +21,7 @@ from picus.storage import (
     StorageUnavailable,
     UnstorableDocument,
 )
+from picus.observability.db_metrics import record_unavailable
 
 
 class BadRequest(ProblemException):

@@ -7,8 +7,8 @@ one storage put on StorageUnavailable.
 
 import logging
 
+from picus.errors import StorageUnavailable
 from picus.observability import metrics
-from picus.storage.errors import StorageUnavailable
 
 logger = logging.getLogger("picus.database")
 

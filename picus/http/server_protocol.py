@@ -1,6 +1,6 @@
 """uvicorn's httptools protocol, hardened for clients that talk to the app port directly.
 
-Pass it to uvicorn as `http="picus.server_protocol:PicusHttpToolsProtocol"` (or the class).
+Pass it to uvicorn as `http="picus.http.server_protocol:PicusHttpToolsProtocol"` (or the class).
 Compared with uvicorn's own `HttpToolsProtocol` it
 
 - bounds a request head: more than `MAX_HEAD_BYTES` of request line and headers (and

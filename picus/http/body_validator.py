@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope
 
 from picus.documents import Document, DocumentError, parse_document
-from picus.problems import BadRequest, ContentTooLarge
+from picus.http.problems import BadRequest, ContentTooLarge
 
 DOCUMENT_KEY = "picus.document"
 
