@@ -35,6 +35,8 @@ LOG_FIELDS = (
 # Connexion logs every 4xx problem at WARNING with its detail, which can quote the request
 # (a rejected parameter value); the access line already says which request failed and how.
 QUIET_LOGGERS = {"connexion.middleware.exceptions": "ERROR", "uvicorn.access": "WARNING"}
+# Alembic's set-up chatter (its plugins, the DDL mode) is for PICUS_LOG_LEVEL=debug only.
+CHATTY_BELOW_DEBUG = {"alembic": "WARNING"}
 
 
 def add_request_id(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
@@ -87,6 +89,7 @@ def choose_format(configured: LogFormat | None) -> LogFormat:
 
 def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
     """A logging.config.dictConfig mapping (plain data, so uvicorn can hand it to workers)."""
+    quiet = QUIET_LOGGERS | ({} if level.lower() == "debug" else CHATTY_BELOW_DEBUG)
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -106,8 +109,8 @@ def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             **{
-                name: {"level": quiet, "handlers": [], "propagate": True}
-                for name, quiet in QUIET_LOGGERS.items()
+                name: {"level": threshold, "handlers": [], "propagate": True}
+                for name, threshold in quiet.items()
             },
         },
     }

@@ -72,7 +72,8 @@ def test_items_created_and_deleted_are_counted(client: TestClient) -> None:
     ids = [client.post("/picus/put", json={"n": n}).json()["id"] for n in range(3)]
     assert client.delete(f"/picus/{ids[0]}").status_code == 204
     assert client.delete(f"/picus/{ids[0]}").status_code == 404  # nothing deleted
-    assert client.post("/picus/put", content=b"{", headers={"Content-Type": "application/json"})
+    refused = client.post("/picus/put", content=b"{", headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400  # counted as neither
     assert value("picus_items_created_total") == created + 3
     assert value("picus_items_deleted_total") == deleted + 1
 
