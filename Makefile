@@ -22,7 +22,8 @@ run: $(STAMP)
 	$(BIN)/picus serve
 
 ## test: lint, then the whole suite against a throwaway PostgreSQL and SQLite (the
-##   three-replica test included), then the API suite once more through PgBouncer
+##   three-replica test and the Kubernetes manifests' invariants included), then the API
+##   suite once more through PgBouncer (test-pgbouncer)
 test: system-packages lint $(TS_TSC)
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-pgbouncer
@@ -96,7 +97,10 @@ lint-typescript: $(TS_TSC)
 	cd $(TS_CLIENT) && npm run --silent typecheck
 
 ## lint-deploy: Dockerfiles (hadolint), workflows (actionlint), the Compose files (schema +
-##   Compose's own parser)
+##   Compose's own parser), deploy/kubernetes/ (the Kubernetes schemas, offline)
+KUBERNETES_VERSION ?= 1.31
+KUBERNETES_MANIFESTS = $(filter-out deploy/kubernetes/kustomization.yaml,\
+	$(wildcard deploy/kubernetes/*.yaml))
 lint-deploy: $(STAMP)
 	$(BIN)/hadolint Dockerfile deploy/pgbouncer/Dockerfile
 	$(BIN)/actionlint -no-color
@@ -106,6 +110,8 @@ lint-deploy: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/docker-compose -f docker-compose.yml config --quiet
 	$(BIN)/docker-compose -f docker-compose.yml -f docker-compose.tls.yml config --quiet
+	$(BIN)/kubernetes-validate --kubernetes-version $(KUBERNETES_VERSION) --strict --quiet \
+		$(KUBERNETES_MANIFESTS)
 
 ## lock: re-pin requirements.txt, the image's runtime dependencies (hashed), from pyproject.toml
 lock: $(STAMP)
