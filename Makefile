@@ -121,11 +121,13 @@ lock: $(STAMP)
 
 ## soak: about 60 s of load through Nginx while PostgreSQL restarts and stops, a worker is
 ##   killed, Nginx reloads and 500 connections arrive at once; fails if anything acknowledged
-##   is lost, on any 500, hang or malformed answer, or on any error outside a fault window
+##   is lost, on any 500, hang or malformed answer, or on any error outside a fault window;
+##   SOAK_ARGS=--pgbouncer runs the app's queries through PgBouncer, as in the Compose stack
 .PHONY: soak fuzz
 SOAK_SECONDS ?= 60
+SOAK_ARGS ?=
 soak: $(STAMP)
-	$(BIN)/python -m soak --duration $(SOAK_SECONDS)
+	$(BIN)/python -m soak --duration $(SOAK_SECONDS) $(SOAK_ARGS)
 
 ## fuzz: schemathesis with FUZZ_EXAMPLES (2,000) examples per operation, negative data too,
 ##   against `picus serve` on a throwaway PostgreSQL (the short run is in `make test`)

@@ -25,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("var") / "soak" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         help="logs of PostgreSQL, the app and Nginx (var/soak/<time>)",
     )
+    parser.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="the app's queries through PgBouncer (deploy/pgbouncer/pgbouncer.ini), as in Compose",
+    )
     args = parser.parse_args(argv)
     config = SoakConfig(
         workdir=args.workdir.resolve(),
@@ -32,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         clients=args.clients,
         burst_connections=args.burst,
         database_down=args.database_down,
+        pgbouncer=args.pgbouncer,
     )
     result = run_soak(config)
     print(report(result))

@@ -35,7 +35,8 @@ def _summary(result: SoakResult) -> list[str]:
         (
             "run",
             f"{result.seconds:.0f} s of load, {config.clients} client threads through Nginx, "
-            f"`picus serve --workers 2`, PostgreSQL; {os.cpu_count()} CPUs, "
+            f"`picus serve --workers 2`, "
+            f"{'PgBouncer, ' if config.pgbouncer else ''}PostgreSQL; {os.cpu_count()} CPUs, "
             f"load average {result.load_average:.1f} at the start",
         ),
         ("faults injected", f"{len(result.faults)} of 5"),

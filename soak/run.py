@@ -22,9 +22,10 @@ from soak.judge import Verdict, judge
 from soak.ledger import Ledger
 from soak.load import Features, LoadClient, LoadSettings, discover
 from soak.outcomes import Outcome, Recorder
-from soak.postgres import Postgres
+from soak.postgres import DBNAME, HOST, USER, Postgres
 from soak.proxy import SoakNginx, start_nginx, upstream_statuses
 from soak.verify import verify
+from tests.support.pgbouncer import PgBouncer
 from tests.support.servers import LiveServer
 
 T = TypeVar("T")
@@ -45,6 +46,9 @@ class SoakConfig:
     settle: float = 2.0  # seconds after a fault ends in which 502/503 are still allowed
     client_timeout: float = 15.0
     retry_seconds: float = 20.0
+    # The app's queries through a real PgBouncer on deploy/pgbouncer/pgbouncer.ini, as in
+    # the Compose stack (the PostgreSQL faults then happen behind PgBouncer).
+    pgbouncer: bool = False
 
     def plan(self) -> FaultPlan:
         """Faults spread over the run, after a warm-up, leaving time to settle at the end."""
@@ -102,8 +106,19 @@ def _with_upstream_status(messages: list[str], nginx: SoakNginx) -> list[str]:
     return [annotated(message) for message in messages]
 
 
-def app_environment(database_url: str) -> dict[str, str]:
-    """The app's settings for the soak: the documented knobs, made quick to give up."""
+def app_environment(database_url: str, pgbouncer: PgBouncer | None = None) -> dict[str, str]:
+    """The app's settings for the soak: the documented knobs, made quick to give up.
+
+    With `pgbouncer`, as docker-compose.yml configures the app: queries through PgBouncer
+    without named prepared statements, the change feed's LISTEN straight to PostgreSQL.
+    """
+    through: dict[str, str] = {}
+    if pgbouncer is not None:
+        through = {
+            "DATABASE_URL": pgbouncer.url(user=USER, database=DBNAME),
+            "PICUS_DB_STATEMENT_CACHE_SIZE": "0",
+            "PICUS_LISTEN_DATABASE_URL": database_url,
+        }
     return {
         "DATABASE_URL": database_url,
         "PICUS_WORKERS": str(WORKERS),
@@ -112,6 +127,7 @@ def app_environment(database_url: str) -> dict[str, str]:
         "PICUS_DB_CONNECT_TIMEOUT": "2",
         "PICUS_DB_STATEMENT_TIMEOUT": "5",
         "PICUS_LOG_LEVEL": "info",
+        **through,
     }
 
 
@@ -122,8 +138,13 @@ def run_soak(config: SoakConfig) -> SoakResult:
         postgres = Postgres(config.workdir)
         stack.callback(_timed, "stop: PostgreSQL", postgres.stop)
         _timed("start: PostgreSQL (initdb, migrate)", postgres.start)
+        pgbouncer = None
+        if config.pgbouncer:
+            pgbouncer = PgBouncer(HOST, postgres.port, users={USER: ""})
+            stack.callback(_timed, "stop: PgBouncer", lambda: _keep_log(pgbouncer, config))
+            _timed("start: PgBouncer (deploy/pgbouncer/pgbouncer.ini)", pgbouncer.start)
         app = LiveServer(
-            app_environment(postgres.database_url),
+            app_environment(postgres.database_url, pgbouncer),
             workers=WORKERS,
             log_path=config.workdir / "app.log",
             start_timeout=START_SECONDS,
@@ -135,6 +156,15 @@ def run_soak(config: SoakConfig) -> SoakResult:
         stack.callback(_timed, "stop: Nginx", nginx.stop)
         return _load_and_faults(config, postgres, app.process.pid, nginx)
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
+
+
+def _keep_log(pgbouncer: PgBouncer | None, config: SoakConfig) -> None:
+    """Stop PgBouncer and keep its log beside the others."""
+    if pgbouncer is None:
+        return
+    log = pgbouncer.log_text()
+    pgbouncer.stop()
+    (config.workdir / "pgbouncer.log").write_text(log, encoding="utf-8")
 
 
 def _timed(what: str, action: Callable[[], T]) -> T:

@@ -157,7 +157,7 @@ class PgBouncer:
         # Through the image's entrypoint (which then runs PGBOUNCER_BINARY), or directly.
         command = [*self.command_prefix] if self.command_prefix else [binary]
         with self.stderr_path.open("ab") as stderr:  # PgBouncer's own log is self.log
-            self.process = subprocess.Popen(  # noqa: S603 - our own command, no shell
+            self.process = subprocess.Popen(
                 [*command, str(self.config)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
