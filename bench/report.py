@@ -75,6 +75,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     memory: dict[str, Any] = field(default_factory=dict)
     stall: dict[str, Any] = field(default_factory=dict)  # service -> stalled-list figures
+    streams: dict[str, Any] = field(default_factory=dict)  # bench/streams.py's figures
     targets: list[Target] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -85,6 +86,7 @@ class Report:
             "rows": [asdict(r) for r in self.rows],
             "memory": self.memory,
             "stall": self.stall,
+            "streams": self.streams,
             "targets": targets,
         }
         return json.dumps(body, indent=2) + "\n"
@@ -125,6 +127,9 @@ class Report:
         lines = [f"{bullet}{label}: {_memory_text(value)}" for label, value in self.memory.items()]
         for service, value in self.stall.items():
             lines.append(f"{bullet}stalled list clients, {service}: {_memory_text(value)}")
+        if self.streams:
+            text = _memory_text(self.streams)
+            lines.append(f"{bullet}change-feed streams on one Picus worker: {text}")
         lines += ["", "Targets (direct to the app, two workers, against this run's figures):", ""]
         targets = [target.cells() for target in self.targets]
         lines += _format_rows(TARGET_HEADERS, targets, markdown=markdown, left=(0, 3, 4))

@@ -5,7 +5,8 @@ the repository has its config) and the reference peer (FastAPI + asyncpg, bench/
 seeds 10,000 items through Picus's API and copies them to the peer, then for each
 scenario runs pgbench with exactly the SQL the request needs (the physical limit), wrk
 direct to the app, through Nginx and to the peer, each for a fixed time after a warm-up.
-Then it reads each worker's RSS, runs the memory test (streaming the whole list over many
+Then it reads each worker's RSS, opens 1,000 change-feed streams on a one-worker Picus
+beside it (bench/streams.py), runs the memory test (streaming the whole list over many
 items) and ends with 24 stalled list clients on each service while gets by id are timed
 (bench/stall.py). It prints the tables and the targets (bench/targets.py) and writes them
 as JSON and Markdown to bench/results/. Ratios within one run are what count.
@@ -32,6 +33,7 @@ from bench.scenarios import ALL, Scenario
 from bench.seed import copy_items, insert_with_sql, seed_through_api
 from bench.server import Service, app_server
 from bench.stall import stalled_lists
+from bench.streams import StreamsTest, raise_file_limit
 from bench.targets import evaluate, workers_label
 
 RESULTS = Path(__file__).parent / "results"
@@ -98,6 +100,7 @@ class Bench:
         self.rows: list[Row] = []
         self.memory: dict[str, dict[str, float]] = {}
         self.stall: dict[str, dict[str, float]] = {}
+        self.streams: dict[str, Any] = {}
         self.first_id = self.last_id = 0
         self.bodies = workdir / "bodies.jsonl"
 
@@ -241,6 +244,27 @@ class Bench:
             }
             print(f"RSS per worker, {service.name}: {figures}", flush=True)
 
+    def change_streams(self) -> None:
+        """1,000 change-feed streams on a one-worker Picus of its own (the same command,
+        environment and database), so that they all land on one worker; while the seeded
+        items are still there for its gets."""
+        self.deadline.check("the change-feed streams test")
+        raise_file_limit()  # before the server starts: it inherits the limit
+        main = self.picus.server
+        log = self.workdir / "streams-server.log"
+        server = app_server(main.env, log, main.command, workers=1)
+        server.start()
+        try:
+            ids = (self.first_id, self.last_id)
+            plan = self.plan
+            test = StreamsTest(
+                server, self.picus.db, ids, plan.warmup, plan.seconds, self.deadline.left()
+            )
+            self.streams = test.run()
+        finally:
+            server.stop()
+        print(f"change-feed streams, one worker: {self.streams}", flush=True)
+
     def stalled(self) -> None:
         """The stalled-list test on each service, last (its lists leave memory behind that
         would hide the streaming test's growth), each over a table of exactly
@@ -327,7 +351,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated scenarios to run, `stall` and `stream` included (default: all)",
+        help="comma-separated scenarios to run, `stall`, `stream` and `streams` (the change"
+        " feed) included (default: all)",
     )
     parser.add_argument(
         "--env",
@@ -453,14 +478,16 @@ def main(argv: list[str] | None = None) -> int:
             if not only or scenario.name in only:
                 bench.scenario(scenario)
         bench.workers()
+        if not only or "streams" in only:
+            bench.change_streams()
         if not only or "stream" in only:
             bench.stream()
         if not only or "stall" in only:
             bench.stalled()
         meta["load_average_end"] = machine.load_average()
         meta["seconds"] = round(time.monotonic() - started)
-        targets = evaluate(bench.rows, bench.memory, bench.stall)
-        report = Report(meta, bench.rows, bench.memory, bench.stall, targets)
+        targets = evaluate(bench.rows, bench.memory, bench.stall, bench.streams)
+        report = Report(meta, bench.rows, bench.memory, bench.stall, bench.streams, targets)
     print(f"\nran {meta['seconds']} s; load average at the end: {meta['load_average_end']}")
     print(report.table())
     for path in report.write(args.results, stem):

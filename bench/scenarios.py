@@ -42,5 +42,9 @@ STALL_GET_MAX_MS = 100.0
 WORKER_RSS_MAX_MIB = 80.0
 # Streaming the whole list (1,000,000 items): peak RSS growth of the tree, below (MiB).
 STREAM_GROWTH_MAX_MIB = 10.0
+# With 1,000 change-feed streams open on one worker, its get rate at least this many times
+# the rate without them; and a change reaches every stream within this many ms.
+STREAMS_GET_MIN_X = 0.8
+STREAMS_DELIVERY_MAX_MS = 1000.0
 # Through Nginx, at most this fraction slower than direct.
 NGINX_MAX_LOSS = 0.15

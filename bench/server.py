@@ -33,7 +33,9 @@ def runtime_picus() -> Path:
     return bin_dir / "picus"
 
 
-def app_server(env: Mapping[str, str], log_path: Path, command: str | None = None) -> LiveServer:
+def app_server(
+    env: Mapping[str, str], log_path: Path, command: str | None = None, workers: int = WORKERS
+) -> LiveServer:
     """A LiveServer for the benchmark; `{port}` and `{workers}` in `command` are filled in.
 
     Without a `command`, Picus is served from the runtime-only venv (see bench.venvs).
@@ -42,7 +44,7 @@ def app_server(env: Mapping[str, str], log_path: Path, command: str | None = Non
         picus = str(runtime_picus()).replace("{", "{{").replace("}", "}}")
         command = f"{picus} serve --host 127.0.0.1 --port {{port}} --workers {{workers}}"
     return LiveServer(
-        env, workers=WORKERS, log_path=log_path, start_timeout=START_SECONDS, command=command
+        env, workers=workers, log_path=log_path, start_timeout=START_SECONDS, command=command
     )
 
 

@@ -5,6 +5,8 @@ machine, since only ratios within one run survive the load other work puts on tw
 A target whose figures are missing (no peer, a scenario left out) is "not measured".
 """
 
+from typing import Any
+
 from bench.report import Row, Target, number
 from bench.scenarios import (
     CPU_MAX_X_REFERENCE,
@@ -14,9 +16,12 @@ from bench.scenarios import (
     RATIO_TARGETS,
     STALL_GET_MAX_MS,
     STREAM_GROWTH_MAX_MIB,
+    STREAMS_DELIVERY_MAX_MS,
+    STREAMS_GET_MIN_X,
     WORKER_RSS_MAX_MIB,
 )
 from bench.stall import CLIENTS, PROBE_TIMEOUT_SECONDS
+from bench.streams import STREAMS
 
 
 def workers_label(service: str) -> str:
@@ -25,7 +30,10 @@ def workers_label(service: str) -> str:
 
 
 def evaluate(
-    rows: list[Row], memory: dict[str, dict[str, float]], stall: dict[str, dict[str, float]]
+    rows: list[Row],
+    memory: dict[str, dict[str, float]],
+    stall: dict[str, dict[str, float]],
+    streams: dict[str, Any] | None = None,
 ) -> list[Target]:
     """Every target, in the issue's order, then the through-Nginx comparison."""
     direct = _by_scenario(rows, "direct")
@@ -61,6 +69,8 @@ def evaluate(
     targets.append(_stall(stall))
     targets.append(_workers(memory))
     targets += _streams(memory)
+    if streams:
+        targets += _feed(streams)
     targets += _nginx(rows, direct)
     return targets
 
@@ -123,6 +133,50 @@ def _streams(memory: dict[str, dict[str, float]]) -> list[Target]:
         )
         for label, figures in memory.items()
         if label.startswith("stream")
+    ]
+
+
+def _feed(streams: dict[str, Any]) -> list[Target]:
+    """Issue 12: open change-feed streams on one worker cost memory and nothing else."""
+    opened = f"{streams.get('streams open', 0):,} of {STREAMS:,} open"
+    why = streams.get("not measured")
+    rates = f"{number(streams.get('get req/s with streams'))} vs "
+    rates += f"{number(streams.get('get req/s without streams'))} req/s; {opened}"
+    pool = f"pool + 1 listener; {streams.get('PG connections without streams')} without streams"
+    missed = streams.get("streams missing a change", 0)
+    delivery = f"{missed} streams missed a change; {opened}" if missed else opened
+    refused = streams.get("first refusal", "")
+    return [
+        Target(
+            "change-feed streams open on one worker",
+            streams.get("streams open"),
+            STREAMS,
+            True,
+            detail=why or (f"first refusal: {refused}" if refused else ""),
+        ),
+        Target(
+            f"get req/s with {STREAMS:,} streams vs without (one worker)",
+            streams.get("get ratio with/without"),
+            STREAMS_GET_MIN_X,
+            True,
+            unit="x",
+            detail=why or rates,
+        ),
+        Target(
+            f"PG connections with {STREAMS:,} streams (one worker)",
+            streams.get("PG connections with streams"),
+            streams.get("PG connection limit", 0),
+            False,
+            detail=why or pool,
+        ),
+        Target(
+            f"a change reaches all {STREAMS:,} streams",
+            streams.get("max delivery ms"),
+            STREAMS_DELIVERY_MAX_MS,
+            False,
+            unit="ms",
+            detail=why or delivery,
+        ),
     ]
 
 
