@@ -283,3 +283,28 @@ def test_a_request_the_app_dropped_is_a_502_and_never_sent_twice(
         # case. Had the app committed the delete first, a second try would answer 404.
         assert_problem(client.delete("/picus/7"), 502)
     assert [request.get("_method", "GET") for request in seen] == ["GET", "DELETE"]
+
+
+def test_the_change_stream_passes_through_nginx_unbuffered(shared_nginx: Nginx) -> None:
+    """An event reaches a client through Nginx within seconds of the write (the app's
+    `X-Accel-Buffering: no` turns Nginx's buffering off for the stream)."""
+    with httpx.Client(base_url=shared_nginx.url, timeout=10.0) as client:
+        latest = client.get("/picus/changes", params={"limit": 1000}).headers.get(
+            "Picus-Changes-Latest", "0"
+        )
+        with client.stream(
+            "GET",
+            "/picus/changes",
+            params={"since": latest},
+            headers={"Accept": "text/event-stream"},
+        ) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            created = client.post("/picus/put", json={"streamed": True})
+            assert created.status_code == 201
+            written = time.monotonic()
+            item_id = created.json()["id"]
+            for line in stream.iter_lines():
+                if line.startswith("data:") and json.loads(line[5:])["id"] == item_id:
+                    break
+            assert time.monotonic() - written < 5, "the event was held back"
