@@ -45,7 +45,7 @@ system-packages:
 	tools/system-packages
 
 ## lint: every linter; each area adds its own lint-* target as a prerequisite here
-lint: lint-python lint-spec lint-deploy lint-typescript
+lint: lint-python lint-spec lint-deploy lint-typescript lint-docs
 
 ## lint-python: ruff (lint + format check) and mypy
 lint-python: $(STAMP)
@@ -113,6 +113,13 @@ lint-deploy: $(STAMP)
 	$(BIN)/kubernetes-validate --kubernetes-version $(KUBERNETES_VERSION) --strict --quiet \
 		$(KUBERNETES_MANIFESTS)
 
+## lint-docs: every relative link and #anchor in the Markdown resolves (lychee, offline:
+##   web links are not checked; CI has no network)
+.PHONY: lint-docs
+MARKDOWN = $(shell git ls-files --cached --others --exclude-standard '*.md')
+lint-docs: $(STAMP)
+	$(BIN)/lychee --offline --include-fragments --no-progress $(MARKDOWN)
+
 ## lock: re-pin requirements.txt, the image's runtime dependencies (hashed), from pyproject.toml
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.13 \
@@ -135,9 +142,9 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	$(BIN)/python -m soak.fuzz --max-examples $(FUZZ_EXAMPLES)
 
-## bench: about 5 minutes of load (BENCH_ARGS=--quick: about 1): pgbench's limit, wrk direct
+## bench: about 7 minutes of load (BENCH_ARGS=--quick: about 2): pgbench's limit, wrk direct
 ##   and through Nginx, memory while streaming 1,000,000 items; prints the table and writes
-##   it to bench/results/ (see docs/readme/performance.md). Not part of `make test`.
+##   it to bench/results/ (see docs/performance.md). Not part of `make test`.
 .PHONY: bench
 BENCH_ARGS ?=
 BENCH_APT = $(if $(shell command -v wrk),,wrk) $(if $(shell command -v nginx || \
