@@ -108,7 +108,7 @@ class Report:
         return "\n".join([self._heading(), "", *rows, LEGEND, "", self._summary()])
 
     def markdown(self) -> str:
-        """The same tables as Markdown, for the README."""
+        """The same tables as Markdown, for docs/performance.md."""
         rows = _format_rows(HEADERS, _cells(self), markdown=True)
         parts = [self._heading(), "", *rows, "", LEGEND, "", self._summary(markdown=True)]
         return "\n".join(parts)

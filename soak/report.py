@@ -1,4 +1,4 @@
-"""The soak's result as Markdown tables (printed, and pasted into the README as they are)."""
+"""The soak's result as Markdown tables (printed, and pasted into docs/reliability.md as is)."""
 
 import os
 from collections import Counter

@@ -16,7 +16,7 @@ from picus.observability.request_id import current_request_id
 LogFormat = Literal["json", "console"]
 
 # The only `extra` fields that reach a log line: an allow-list, so nothing (a payload, a
-# header) is logged by accident. README "Operate" lists them.
+# header) is logged by accident. docs/operate.md lists them.
 LOG_FIELDS = (
     "method",
     "path",
