@@ -28,6 +28,12 @@ test: system-packages lint $(TS_TSC)
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-pgbouncer
 
+## test-fast: the in-process tests only (no servers, browsers, Nginx or soak; about 40 s),
+##   for the edit-test loop; `make test` is what counts
+.PHONY: test-fast
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not live" -q
+
 ## test-pgbouncer: tests/api, tests/features and tests/storage with every connection the app
 ##   opens going through a real PgBouncer 1.18 in transaction pooling, run on the shipped
 ##   deploy/pgbouncer/pgbouncer.ini (about a minute; part of `make test`)

@@ -113,19 +113,30 @@ def _migrate(settings: Settings) -> None:
         engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest) -> Settings:
-    """Settings for an empty database on each backend, with response validation on."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend_settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings for one backend, shared by a module's tests, with response validation on.
+
+    (Parametrize it indirectly to run a module on one backend only.)
+    """
     if request.param in {"postgresql", "pgbouncer"}:
         url: URL = request.getfixturevalue("pg_url")
-        # Emptied directly (PgBouncer refuses the sync engine's start-up `options`).
-        empty_database(load_settings(database_url=url.render_as_string(hide_password=False)))
         overrides: dict[str, object] = {"database_url": _app_database_url(request, url)}
         return load_settings(validate_responses=True, **overrides)
     overrides = {"database_url": "", "sqlite_path": request.getfixturevalue("sqlite_path")}
-    settings = load_settings(validate_responses=True, **overrides)
-    empty_database(settings)
-    return settings
+    return load_settings(validate_responses=True, **overrides)
+
+
+@pytest.fixture
+def settings(backend_settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The backend's settings, its database emptied for this test."""
+    if backend_settings.embedded:
+        empty_database(backend_settings)
+    else:
+        # Emptied directly (PgBouncer refuses the sync engine's start-up `options`).
+        url: URL = request.getfixturevalue("pg_url")
+        empty_database(load_settings(database_url=url.render_as_string(hide_password=False)))
+    return backend_settings
 
 
 @pytest.fixture
@@ -154,11 +165,18 @@ def app(settings: Settings) -> AsyncApp:
     return create_app(settings)
 
 
-@pytest.fixture
-def client(app: AsyncApp) -> Iterator[TestClient]:
-    """An HTTP client talking to the app in-process (lifespan included)."""
-    with app.test_client() as client:
+@pytest.fixture(scope="module")
+def module_client(backend_settings: Settings) -> Iterator[TestClient]:
+    """One running app per backend per module: building and starting one per test was most
+    of the suite's time."""
+    with create_app(backend_settings).test_client() as client:
         yield client
+
+
+@pytest.fixture
+def client(settings: Settings, module_client: TestClient) -> TestClient:
+    """An HTTP client talking to the module's app in-process, on an emptied database."""
+    return module_client
 
 
 @pytest.fixture
@@ -190,3 +208,36 @@ def keys() -> Keys:
     write_key, write_entry = new_key("write")
     read_key, read_entry = new_key("read")
     return Keys(write_key, read_key, f"{write_entry.line()},{read_entry.line()}")
+
+
+# Tests that start real processes (servers, Nginx, PgBouncer, a browser, Node) or run the
+# soak and the contract fuzzing: `make test-fast` leaves them out (`-m "not live"`).
+LIVE = (
+    "api/test_odd_requests.py",
+    "api/test_stalled_clients.py",
+    "features/test_change_stream.py",
+    "features/test_concurrency_postgresql.py",
+    "features/test_api_keys_live.py",
+    "ops/test_metrics_live.py",
+    "ops/test_logs_live.py",
+    "ops/test_shutdown.py",
+    "test_cli.py",
+    "test_live_server.py",
+    "clients/",
+    "contract/",
+    "deploy/",
+    "docs/",
+    "edge/",
+    "soak/",
+)
+TESTS_DIR = Path(__file__).parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "live: starts real processes; `make test-fast` skips")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS_DIR).as_posix().startswith(LIVE):
+            item.add_marker(pytest.mark.live)

@@ -42,7 +42,7 @@ def test_parameter_validator_keeps_the_hook_the_prebuilt_one_overrides() -> None
     assert list(parameters)[:3] == ["parameter_type", "value", "param"]
 
 
-@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend_settings", ["sqlite"], indirect=True)
 def test_operations_are_bound_directly_and_validators_built_once(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -46,6 +46,7 @@ class SQLiteDatabase:
     def __init__(self, settings: Settings, observer: PoolObserver) -> None:
         self.engine = create_engine(settings)
         self._observer = observer
+        observer.pool_size(settings.db_pool_size)
 
         def count_error(context: ExceptionContext) -> None:
             exc = context.sqlalchemy_exception or context.original_exception

@@ -148,7 +148,7 @@ def test_a_503_for_a_statement_that_timed_out_is_counted_by_cause(settings: Sett
         assert _db_errors(cause) == errors_before + 1
 
 
-@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend_settings", ["sqlite"], indirect=True)
 def test_in_progress_is_back_to_zero_after_requests(client: TestClient) -> None:
     client.get("/healthz")
     assert value("picus_http_requests_in_progress") == 0

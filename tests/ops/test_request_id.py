@@ -7,7 +7,7 @@ import pytest
 from starlette.testclient import TestClient
 
 # Request ids live in HTTP middleware, before any storage: one backend is enough.
-pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend_settings", ["sqlite"], indirect=True)
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
