@@ -18,6 +18,7 @@ settings: each test fails without the piece of the template it names.
 import json
 import os
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -370,7 +371,8 @@ def test_the_tls_listener_serves_the_api_with_hsts(
         PICUS_TLS_CERTIFICATE=str(cert),
         PICUS_TLS_KEY=str(key),
     )
-    with httpx.Client(base_url=f"https://127.0.0.1:{tls_port}", verify=str(cert)) as client:
+    trusted = ssl.create_default_context(cafile=str(cert))
+    with httpx.Client(base_url=f"https://127.0.0.1:{tls_port}", verify=trusted) as client:
         served = client.get("/picus/openapi.json")
         assert served.status_code == 200
         assert served.headers["Strict-Transport-Security"] == "max-age=31536000"
