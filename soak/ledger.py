@@ -54,11 +54,20 @@ class Ledger:
     lost: list[str] = field(default_factory=list)
     wrong_answers: list[str] = field(default_factory=list)  # a write answered against the facts
     unacknowledged_creates: int = 0
+    # (id, op, version) of every acknowledged write, as the change feed must show it.
+    acknowledged_writes: list[tuple[int, str, int | None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acknowledged(self, item_id: int, op: str, etag: str | None = None) -> None:
+        """A write was acknowledged (201, 200, 204): exactly one change must say so."""
+        version = int(etag.strip('"')) if etag else None
+        with self._lock:
+            self.acknowledged_writes.append((item_id, op, version))
 
     def created(self, item_id: int, document: object, etag: str | None) -> ItemRecord:
         """A 201: this id now holds `document`."""
         record = ItemRecord(item_id, [document], etag)
+        self.acknowledged(item_id, "created", etag)
         with self._lock:
             if item_id in self.items:
                 self.lost.append(f"id {item_id} was acknowledged twice as a new item")

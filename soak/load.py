@@ -181,6 +181,7 @@ class LoadClient(threading.Thread):
             record.maybe(document)
         elif response.status_code == 200:
             self._acknowledged(record, document, response.headers.get("etag"))
+            self.ledger.acknowledged(record.item_id, "updated", response.headers.get("etag"))
             self._observed(record, response.json()["data"], "update answer")
         elif response.status_code == 404:
             self._refused(record, response, "PUT")
@@ -203,6 +204,7 @@ class LoadClient(threading.Thread):
             record.maybe(DELETED)
         elif response.status_code == 204:
             self._acknowledged(record, DELETED)
+            self.ledger.acknowledged(record.item_id, "deleted")
         elif response.status_code == 404:
             if attempts > 1:
                 # An earlier attempt got no answer, a 502 or a 503, yet may have committed

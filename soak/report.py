@@ -49,6 +49,13 @@ def _summary(result: SoakResult) -> list[str]:
         ("writes lost", str(len(result.ledger.lost))),
         ("wrong answers to writes", str(len(result.ledger.wrong_answers))),
         ("creates never acknowledged", str(result.ledger.unacknowledged_creates)),
+        (
+            "change feed followed",
+            f"{result.feed.followed} changes as Server-Sent Events through Nginx, "
+            f"{result.feed.reconnects} resumes by Last-Event-ID; "
+            f"{len(result.feed.problems)} problems (missed, twice, out of order, or an "
+            "acknowledged write not in the feed exactly once)",
+        ),
         ("violations", str(len(result.verdict.violations))),
     ]
     if left_out:

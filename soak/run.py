@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from soak.faults import Fault, FaultPlan, Target, inject
+from soak.feed import FeedCheck, FeedFollower, check, newest_position, truth
 from soak.judge import Verdict, judge
 from soak.ledger import Ledger
 from soak.load import Features, LoadClient, LoadSettings, discover
@@ -70,6 +71,7 @@ class SoakResult:
     seconds: float
     verdict: Verdict
     load_average: float  # the machine's 1-minute load when the load started (2 cores here)
+    feed: FeedCheck
 
     @property
     def passed(self) -> bool:
@@ -185,6 +187,8 @@ def _load_and_faults(
     target = Target(
         postgres, app_pid, WORKERS, nginx, config.burst_connections, config.client_timeout, recorder
     )
+    follower = FeedFollower(nginx.url, newest_position(nginx.url))
+    follower.start()
     load_average = os.getloadavg()[0]
     started = time.monotonic()
     for client in clients:
@@ -202,12 +206,26 @@ def _load_and_faults(
         "verify: every acknowledged write",
         lambda: verify(nginx.url, ledger, recorder, config.client_timeout),
     )
+    actual = truth(nginx.url, follower.start_seq)
+    head = int(str(actual[-1]["seq"])) if actual else follower.start_seq
+    _timed("feed: the follower reaches the head", lambda: follower.finish(head, 30.0))
+    feed = check(follower, actual, ledger)
     outcomes = recorder.snapshot()
     _save(outcomes, faults, config.workdir / "outcomes.jsonl", started)
     verdict = judge(outcomes, faults, config.settle, config.client_timeout)
+    verdict.violations.extend(f"change feed: {problem}" for problem in feed.problems)
     verdict.violations.extend(f"{name} did not finish its last operation" for name in stuck)
     verdict.violations.extend(client.crash for client in clients if client.crash)
     ledger.wrong_answers[:] = _with_upstream_status(ledger.wrong_answers, nginx)
     return SoakResult(
-        config, features, faults, outcomes, ledger, items_checked, seconds, verdict, load_average
+        config,
+        features,
+        faults,
+        outcomes,
+        ledger,
+        items_checked,
+        seconds,
+        verdict,
+        load_average,
+        feed,
     )

@@ -28,6 +28,9 @@ TEMPLATE_SUFFIX = ".template"
 # Must equal NGINX_ENVSUBST_FILTER in docker-compose.yml (test_compose_topology checks it).
 ENVSUBST_FILTER = "PICUS_"
 
+# As docker-compose.yml's `command` gives them (test_compose_topology checks they agree).
+GLOBAL_DIRECTIVES = "daemon off; worker_shutdown_timeout 10s;"
+
 _MAIN_CONF = """\
 # Like the official image's /etc/nginx/nginx.conf, with every path under the test's prefix.
 {user}worker_processes 1;
@@ -181,7 +184,7 @@ class Nginx:
         # The template logs requests to /dev/stdout (the container's log): here, a file.
         with self.access_log.open("ab") as stdout, self.error_log.open("ab") as stderr:
             self.process = subprocess.Popen(
-                self.command("-g", "daemon off;"),
+                self.command("-g", GLOBAL_DIRECTIVES),
                 stdout=stdout,
                 stderr=stderr,
                 start_new_session=True,  # its own process group: master and workers

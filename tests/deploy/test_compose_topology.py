@@ -23,7 +23,12 @@ from tests.deploy.compose import (
     resolved_config,
     service_environment,
 )
-from tests.deploy.nginx import ENVSUBST_FILTER, render_templates, template_variables
+from tests.deploy.nginx import (
+    ENVSUBST_FILTER,
+    GLOBAL_DIRECTIVES,
+    render_templates,
+    template_variables,
+)
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_?KEY", re.IGNORECASE)
 HEALTHY_CONDITIONS = {"service_healthy", "service_completed_successfully"}
@@ -47,6 +52,14 @@ def _networks(service: dict[str, Any]) -> set[str]:
 
 def test_the_stack_has_its_five_services(services: dict[str, dict[str, Any]]) -> None:
     assert set(services) == {"db", "migrate", "pgbouncer", "app", "nginx"}
+
+
+def test_nginx_runs_with_the_global_directives_the_tests_run_it_with(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """A reload must not wait forever on open event streams: worker_shutdown_timeout."""
+    assert services["nginx"]["command"] == ["nginx", "-g", GLOBAL_DIRECTIVES]
+    assert "worker_shutdown_timeout" in GLOBAL_DIRECTIVES
 
 
 def test_only_nginx_publishes_a_port_and_by_default_on_loopback_only(

@@ -25,4 +25,8 @@ def test_picus_loses_nothing_and_recovers_from_every_fault(
     assert result.ledger.wrong_answers == [], table
     assert result.verdict.violations == [], table
     assert result.items_checked > 0, table
+    # The change feed, followed through every fault, missed nothing and repeated nothing.
+    assert result.feed.problems == [], table
+    assert result.feed.followed >= len(result.ledger.acknowledged_writes), table
+    assert result.feed.reconnects >= 1, table  # the killed worker and the reload cut it
     assert result.passed, table
