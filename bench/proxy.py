@@ -2,9 +2,9 @@
 
 tests/deploy/nginx.py renders nginx/templates/ the way the official image does and runs a
 foreground Nginx under its own prefix, stopped by PID; the settings are docker-compose's,
-pointed at loopback. One change for the benchmark: the per-address write rate limit
-(10 r/s in production) is raised, because every wrk request comes from 127.0.0.1 and the
-point here is the proxy's cost, not the limiter's 429s.
+pointed at loopback. One change for the benchmark: the per-address limits (writes 10 r/s,
+reads 100 r/s and 64 connections in production) are raised, because every wrk request
+comes from 127.0.0.1 and the point here is the proxy's cost, not the limiter's 429s.
 """
 
 import contextlib
@@ -13,7 +13,13 @@ from pathlib import Path
 from tests.support.servers import REPO, free_port
 
 TEMPLATE = REPO / "nginx" / "templates" / "default.conf.template"
-BENCH_OVERRIDES = {"PICUS_WRITE_RATE": "1000000r/s", "PICUS_WRITE_BURST": "1000000"}
+BENCH_OVERRIDES = {
+    "PICUS_WRITE_RATE": "1000000r/s",
+    "PICUS_WRITE_BURST": "1000000",
+    "PICUS_READ_RATE": "1000000r/s",
+    "PICUS_READ_BURST": "1000000",
+    "PICUS_CONN_PER_ADDRESS": "10000",
+}
 
 
 class Nginx:
