@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from picus.config import Settings
 from picus.feed import ChangeHub
+from picus.library_internals import connexion_context
 from picus.storage.changes import ChangeStore
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore
@@ -36,6 +37,5 @@ def services(request: Request) -> Services:
 
 def principal(request: Request) -> str:
     """Who is asking: the API key's principal, or "" when keys are off."""
-    context = request.scope.get("extensions", {}).get("connexion_context", {})
-    user = context.get("user")
+    user = connexion_context(request.scope).get("user")
     return user if isinstance(user, str) else ""

@@ -25,6 +25,7 @@ from starlette.types import Message, Receive, Scope
 
 from picus.documents import Document, DocumentError, parse_document
 from picus.http.problems import BadRequest, ContentTooLarge
+from picus.library_internals import connexion_context
 
 DOCUMENT_KEY = "picus.document"
 
@@ -67,9 +68,7 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
             document = parse_document(bytes(body), self.max_depth, self.max_body_bytes)
         except DocumentError as exc:
             raise BadRequest(str(exc)) from None
-        scope.setdefault("extensions", {}).setdefault("connexion_context", {})[DOCUMENT_KEY] = (
-            document
-        )
+        connexion_context(scope)[DOCUMENT_KEY] = document
         return document
 
     def _validate(self, body: Any) -> None:
@@ -101,7 +100,7 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
 
 def request_document(request: Request) -> Document:
     """The body exactly as the strict validator parsed it (JSON null included)."""
-    document: Document = request.scope["extensions"]["connexion_context"][DOCUMENT_KEY]
+    document: Document = connexion_context(request.scope)[DOCUMENT_KEY]
     return document
 
 

@@ -45,6 +45,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from picus.library_internals import middleware_app
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -182,4 +184,4 @@ class DirectApi(AsyncApi):
 
 def bind_handlers_directly(app: AsyncApp) -> None:
     """Make `app` call its handlers as `handler(request)`; call before `add_api`."""
-    app._middleware_app.api_cls = DirectApi
+    middleware_app(app).api_cls = DirectApi

@@ -18,6 +18,7 @@ from connexion.problem import problem
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 
 from picus.apikeys import GRANTS, KeyRing, Scope
+from picus.library_internals import SECURITY_RESOLVE_HOOK as RESOLVE
 from picus.spec import ApiSpec
 
 # RFC 9110 requires a challenge on every 401; Bearer is the registered scheme Picus accepts.
@@ -66,8 +67,8 @@ def security_map(check: KeyCheck) -> dict[str, type]:
         return check
 
     return {
-        "apiKey": type("PicusApiKeyHandler", (ApiKeySecurityHandler,), {"_resolve_func": resolve}),
-        "bearer": type("PicusBearerHandler", (BearerSecurityHandler,), {"_resolve_func": resolve}),
+        "apiKey": type("PicusApiKeyHandler", (ApiKeySecurityHandler,), {RESOLVE: resolve}),
+        "bearer": type("PicusBearerHandler", (BearerSecurityHandler,), {RESOLVE: resolve}),
     }
 
 

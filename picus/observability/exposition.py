@@ -13,6 +13,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from picus.library_internals import collector_directory
 from picus.observability.multiprocess import forget_dead_workers
 
 # Decided once, as prometheus-client decided where this process's values live (in memory,
@@ -33,7 +34,8 @@ class SettledFilesCollector(MultiProcessCollector):
 
     def collect(self) -> Iterable[Metric]:
         for attempt in range(_SCRAPE_ATTEMPTS):
-            files = [str(f) for f in Path(self._path).glob("*.db") if _settled(f)]
+            directory = Path(collector_directory(self))
+            files = [str(f) for f in directory.glob("*.db") if _settled(f)]
             try:
                 return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call,no-any-return]
             except (OSError, struct.error):

@@ -6,14 +6,12 @@ environment before that happens in any process.
 """
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
-ENV = "PROMETHEUS_MULTIPROC_DIR"
+from picus.library_internals import LIVE_GAUGE_FILE
 
-# prometheus-client names a live gauge's file after its mode and the writing process.
-_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
+ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def prepare_metrics_dir(configured: Path | None) -> tuple[Path, bool]:
@@ -51,7 +49,7 @@ def forget_dead_workers(path: Path) -> None:
     pids = {
         int(m.group(1))
         for f in path.glob("gauge_live*.db")
-        if (m := _LIVE_GAUGE_FILE.fullmatch(f.name))
+        if (m := LIVE_GAUGE_FILE.fullmatch(f.name))
     }
     from prometheus_client import multiprocess
 

@@ -7,9 +7,9 @@ the app's routes outside the spec (`/healthz`, `/metrics`) by their path; anythi
 
 from dataclasses import dataclass
 
-from connexion.middleware.abstract import ROUTING_CONTEXT
 from starlette.types import Scope
 
+from picus.library_internals import routing_context
 from picus.observability.metrics import UNMATCHED
 from picus.spec import ApiSpec
 
@@ -45,11 +45,11 @@ class RouteNamer:
         Connexion's router works on a shallow copy of the scope and records the operation
         in `scope["extensions"]`; creating that dict first means the copy shares it.
         """
-        scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {})
+        routing_context(scope)
 
     def name(self, scope: Scope) -> RouteName:
         """The route of a request whose handling has started (or finished)."""
-        routing = scope.get("extensions", {}).get(ROUTING_CONTEXT, {})
+        routing = routing_context(scope)
         operation_id = routing.get("operation_id")
         if operation_id is not None:
             return RouteName(operation_id, self._templates.get(operation_id, UNMATCHED))
