@@ -79,13 +79,16 @@ class ChangeHub:
         self._wake()
 
     async def stop(self) -> None:
-        """Stop the background duties (the app is stopping)."""
+        """Stop the background duties and wait until none is left running (the app is
+        stopping: the database closes next, and no query of theirs may outlive it)."""
         self.close()
-        for task in [*self._tasks, self._sequencing]:
-            if task is not None:
-                task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+        running = [*self._tasks, *self._passing]
+        if self._sequencing is not None:
+            running.append(self._sequencing)
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
     @property
