@@ -34,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(args.code.resolve()))
     os.environ.update(dict(item.split("=", 1) for item in args.env))
 
-    from bench.cluster import Cluster
     from bench.documents import document
     from bench.seed import insert_with_sql
+    from devtools.postgres import Cluster
 
-    cluster = Cluster()
+    cluster = Cluster(prefix="picus-bench-pg-")
     try:
         cluster.start({"PYTHONPATH": str(args.code.resolve())} if args.code else {})
         first, last = insert_with_sql(cluster.picus, 10_000)

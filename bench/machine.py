@@ -1,15 +1,15 @@
 """What the run was measured on: machine, load, software versions and commit."""
 
-import contextlib
 import os
 import platform
 import subprocess
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.load import pgbench_binary
-from tests.support.servers import REPO
+from devtools.paths import REPO
 
 PACKAGES: tuple[str, ...] = ("connexion", "uvicorn", "starlette", "flask", "sqlalchemy")
 PACKAGES += ("psycopg2-binary", "asyncpg", "uvloop", "httptools")
@@ -42,19 +42,17 @@ def describe() -> dict[str, Any]:
 
 
 def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+    """The CPU's model name (psutil has none): lscpu's on Linux, sysctl's on macOS."""
+    if platform.system() == "Darwin":
+        return _first_line(["sysctl", "-n", "machdep.cpu.brand_string"]) or "unknown"
+    for line in (_output(["lscpu"]) or "").splitlines():
+        if line.strip().startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
 
 
 def _mem_total_mib() -> int:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    return 0
+    return int(psutil.virtual_memory().total) // (1024 * 1024)
 
 
 def _os_name() -> str:
@@ -72,9 +70,14 @@ def _version(package: str) -> str | None:
 
 
 def _first_line(command: list[str]) -> str | None:
+    text = _output(command)
+    return text.splitlines()[0] if text else None
+
+
+def _output(command: list[str]) -> str | None:
+    """What the command printed (stdout, else stderr), or None when it could not run."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603 (fixed tool, arguments built here)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    text = (done.stdout or done.stderr).strip()
-    return text.splitlines()[0] if text else None
+    return (done.stdout or done.stderr).strip() or None

@@ -16,9 +16,10 @@ import subprocess
 from pathlib import Path
 
 from bench import venvs
-from bench.cluster import Cluster, Database
 from bench.server import START_SECONDS, WORKERS
-from tests.support.servers import REPO, LiveServer
+from devtools.paths import REPO
+from devtools.postgres import Cluster, Database
+from devtools.servers import LiveServer
 
 PEER_DIR = REPO.parent / "shared" / "peers" / "fastapi_asyncpg"
 VENV = Path(__file__).parent / ".peer-venv"

@@ -1,6 +1,6 @@
-"""Nginx in front of the app: the repository's template, rendered and run by the test helper.
+"""Nginx in front of the app: the repository's template, rendered and run by devtools.nginx.
 
-tests/deploy/nginx.py renders nginx/templates/ the way the official image does and runs a
+devtools/nginx.py renders nginx/templates/ the way the official image does and runs a
 foreground Nginx under its own prefix, stopped by PID; the settings are docker-compose's,
 pointed at loopback. One change for the benchmark: the per-address limits (writes 10 r/s,
 reads 100 r/s and 64 connections in production) are raised, because every wrk request
@@ -10,9 +10,11 @@ comes from 127.0.0.1 and the point here is the proxy's cost, not the limiter's 4
 import contextlib
 from pathlib import Path
 
-from tests.support.servers import REPO, free_port
+from devtools.nginx import TEMPLATE, nginx_binary, nginx_environment, render
+from devtools.nginx import Nginx as NginxProcess
+from devtools.paths import REPO
+from devtools.servers import free_port
 
-TEMPLATE = REPO / "nginx" / "templates" / "default.conf.template"
 BENCH_OVERRIDES = {
     "PICUS_WRITE_RATE": "1000000r/s",
     "PICUS_WRITE_BURST": "1000000",
@@ -38,10 +40,6 @@ def absent_reason() -> str | None:
     """Why Nginx cannot run here, or None when it can."""
     if not TEMPLATE.exists():
         return f"no {TEMPLATE.relative_to(REPO)} in the repository"
-    try:
-        from tests.deploy.nginx import nginx_binary
-    except ImportError:
-        return "no tests/deploy/nginx.py helper in the repository"
     if nginx_binary() is None:
         return "nginx is not installed (apt-get install nginx gettext-base)"
     return None
@@ -55,10 +53,6 @@ def start_in_front_of(
     if reason is not None:
         print(f"nginx: not run, {reason}", flush=True)
         return None
-    from tests.deploy.conftest import nginx_environment
-    from tests.deploy.nginx import Nginx as NginxProcess
-    from tests.deploy.nginx import render
-
     port = free_port()
     environment = nginx_environment(port, upstream_port, **BENCH_OVERRIDES)
     prefix = workdir / "nginx"

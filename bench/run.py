@@ -24,8 +24,6 @@ from typing import Any
 import httpx
 
 from bench import load, machine, peer, profile, proxy
-from bench.cluster import Cluster
-from bench.cpu import tree_cpu_seconds
 from bench.documents import document, document_text
 from bench.memory import MIB, TreeSampler, worker_rss
 from bench.report import Report, Row
@@ -35,6 +33,8 @@ from bench.server import Service, app_server
 from bench.stall import stalled_lists
 from bench.streams import StreamsTest, raise_file_limit
 from bench.targets import evaluate, workers_label
+from devtools.postgres import Cluster
+from devtools.processes import tree_cpu_seconds
 
 RESULTS = Path(__file__).parent / "results"
 SEED_ITEMS = 10_000
@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     reference_bin = _reference_venv(args, meta)
     with contextlib.ExitStack() as stack:
-        cluster = Cluster()
+        cluster = Cluster(prefix="picus-bench-pg-")
         stack.callback(cluster.stop)
         cluster.start(env)
         server = app_server(

@@ -11,8 +11,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import load
-from bench.cluster import Database
 from bench.documents import document_sql
+from devtools.postgres import Database
 
 SEED_CONNECTIONS = 16
 SEED_POLL_SECONDS = 0.25

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import venvs
-from bench.cluster import Database
 from bench.memory import TreeSampler
-from tests.support.servers import REPO, LiveServer
+from devtools.paths import REPO
+from devtools.postgres import Database
+from devtools.servers import LiveServer
 
 WORKERS = 2
 START_SECONDS = 60.0

@@ -13,7 +13,6 @@ and the get rate again; then RSS once they are closed.
 
 import asyncio
 import contextlib
-import os
 import resource
 import time
 from dataclasses import dataclass, field
@@ -22,13 +21,19 @@ from typing import Any
 import httpx
 
 from bench import load
-from bench.cluster import Database
-from bench.cpu import tree_cpu_seconds
 from bench.documents import document
-from bench.memory import MIB, PROC, process_tree, rss_bytes
+from bench.memory import MIB
 from bench.scenarios import GET
+from devtools.postgres import Database
+from devtools.processes import (
+    open_files_limit,
+    process_tree,
+    rss_bytes,
+    tcp_ports,
+    tree_cpu_seconds,
+)
+from devtools.servers import LiveServer
 from picus.config import Settings
-from tests.support.servers import LiveServer
 
 STREAMS = 1_000
 # The bench's own descriptors beside the streams (wrk runs in its own process).
@@ -83,15 +88,6 @@ def raise_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def open_files_limit(pid: int) -> int:
-    """The soft "Max open files" of a running process, from /proc (-1 for unlimited)."""
-    for line in (PROC / str(pid) / "limits").read_text().splitlines():
-        if line.startswith("Max open files"):
-            soft = line.split()[3]
-            return -1 if soft == "unlimited" else int(soft)
-    raise RuntimeError(f"no open-files limit in /proc/{pid}/limits")
-
-
 def file_limit_problem(server_pid: int) -> str | None:
     """Why STREAMS streams cannot be opened here (a descriptor limit too low), or None."""
     needed = STREAMS + SPARE_FILES + GET.connections
@@ -111,33 +107,12 @@ def postgres_connections(db: Database, root: int) -> int:
     Matched by port, so the two-worker server and the runner's own connections, idle
     beside, are not counted.
     """
-    ports = _tcp_ports(process_tree(root))
+    ports = tcp_ports(process_tree(root))
     with db.engine().connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT client_port FROM pg_stat_activity WHERE application_name = 'picus'"
         ).all()
     return sum(1 for (port,) in rows if port in ports)
-
-
-def _tcp_ports(pids: list[int]) -> set[int]:
-    """Local TCP ports of the sockets `pids` hold: their descriptors' inodes looked up in
-    /proc/net/tcp{,6}."""
-    inodes: set[str] = set()
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for fd in (PROC / str(pid) / "fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes.add(target[8:-1])
-    ports = set()
-    for table in ("tcp", "tcp6"):
-        with contextlib.suppress(OSError):
-            for line in (PROC / "net" / table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if fields[9] in inodes:
-                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
 
 
 def _pool_size(server: LiveServer) -> int:

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from devtools.postgres import Cluster
+from devtools.processes import uvicorn_workers
 from soak.burst import burst
 from soak.outcomes import Recorder
-from soak.postgres import Postgres
-from soak.processes import uvicorn_workers, wait_for
+from soak.processes import wait_for
 from soak.proxy import SoakNginx
 
 # uvicorn's supervisor notices a dead worker within about a second, except when the kill
@@ -40,7 +41,7 @@ class Fault:
 class Target:
     """What the faults act on."""
 
-    postgres: Postgres
+    postgres: Cluster
     app_pid: int
     workers: int
     nginx: SoakNginx

@@ -18,9 +18,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from soak.postgres import Postgres
+from devtools.paths import REPO
+from devtools.postgres import Cluster
+from devtools.servers import LiveServer
 from soak.run import START_SECONDS
-from tests.support.servers import REPO, LiveServer
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CONFIG = REPO / "schemathesis.toml"
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        postgres = Postgres(workdir)
+        postgres = Cluster(workdir, prefix="picus-soak-pg-")
         stack.callback(postgres.stop)
         postgres.start()
         env = {"DATABASE_URL": postgres.database_url, "PICUS_VALIDATE_RESPONSES": "true"}

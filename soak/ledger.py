@@ -10,7 +10,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from tests.support.json_values import json_value
+from devtools.json_values import json_value
 
 DELETED = object()  # the state of an item that is gone
 

@@ -1,4 +1,4 @@
-"""Nginx in front of the app: the project's template, rendered and run by tests/deploy/nginx.py.
+"""Nginx in front of the app: the project's template, rendered and run by devtools/nginx.py.
 
 Two soak-specific choices, both on top of that helper rather than beside it:
 - the main nginx.conf gets the official image's process and connection limits
@@ -15,10 +15,10 @@ import signal
 import time
 from pathlib import Path
 
-from soak.processes import children, wait_for
-from tests.deploy.conftest import nginx_environment
-from tests.deploy.nginx import Nginx, render
-from tests.support.servers import free_port
+from devtools.nginx import Nginx, nginx_environment, render
+from devtools.processes import children
+from devtools.servers import free_port
+from soak.processes import wait_for
 
 # /etc/nginx/nginx.conf of the official image (docker.io/library/nginx).
 IMAGE_WORKER_PROCESSES = "worker_processes auto;"

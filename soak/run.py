@@ -17,17 +17,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from devtools.pgbouncer import PgBouncer
+from devtools.postgres import DBNAME, HOST, USER, Cluster
+from devtools.servers import LiveServer
 from soak.faults import Fault, FaultPlan, Target, inject
 from soak.feed import FeedCheck, FeedFollower, check, newest_position, truth
 from soak.judge import Verdict, judge
 from soak.ledger import Ledger
 from soak.load import Features, LoadClient, LoadSettings, discover
 from soak.outcomes import Outcome, Recorder
-from soak.postgres import DBNAME, HOST, USER, Postgres
 from soak.proxy import SoakNginx, start_nginx, upstream_statuses
 from soak.verify import verify
-from tests.support.pgbouncer import PgBouncer
-from tests.support.servers import LiveServer
 
 T = TypeVar("T")
 WORKERS = 2
@@ -137,7 +137,7 @@ def run_soak(config: SoakConfig) -> SoakResult:
     """Run the whole soak; the stack is always stopped, even when something fails."""
     config.workdir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        postgres = Postgres(config.workdir)
+        postgres = Cluster(config.workdir, prefix="picus-soak-pg-")
         stack.callback(_timed, "stop: PostgreSQL", postgres.stop)
         _timed("start: PostgreSQL (initdb, migrate)", postgres.start)
         pgbouncer = None
@@ -178,7 +178,7 @@ def _timed(what: str, action: Callable[[], T]) -> T:
 
 
 def _load_and_faults(
-    config: SoakConfig, postgres: Postgres, app_pid: int, nginx: SoakNginx
+    config: SoakConfig, postgres: Cluster, app_pid: int, nginx: SoakNginx
 ) -> SoakResult:
     features = discover(nginx.url)
     ledger, recorder, stop = Ledger(), Recorder(), threading.Event()

@@ -1,7 +1,7 @@
 """Shared fixtures: every storage and API test runs on a real PostgreSQL and on SQLite.
 
 PostgreSQL comes from pytest-postgresql, which starts a throwaway cluster with the
-machine's own pg_ctl (through tests/support/pg_ctl_as_postgres, so it also works as
+machine's own pg_ctl (through devtools/pg_ctl_as_postgres, so it also works as
 root). One database per session is migrated with Alembic; each test starts empty.
 
 With PICUS_TEST_POSTGRES=pgbouncer (`make test-pgbouncer`, which `make test` runs after
@@ -22,6 +22,8 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy.engine import URL
 from starlette.testclient import TestClient
 
+from devtools.pgbouncer import PgBouncer
+from devtools.servers import LiveServer
 from picus.apikeys import new_key
 from picus.app import create_app
 from picus.config import Settings, load_settings
@@ -30,15 +32,13 @@ from picus.storage.database import Database, open_database
 from picus.storage.engine import create_engine
 from picus.storage.items import ItemStore
 from tests.support.database import empty_database
-from tests.support.pgbouncer import PgBouncer
-from tests.support.servers import LiveServer
 
 postgresql_proc = factories.postgresql_proc()
 
 # PgBouncer pass (PICUS_TEST_POSTGRES=pgbouncer; the Makefile's `test-pgbouncer` runs
 # tests/api, tests/features and tests/storage so): every connection the *app* opens -- the
 # `settings` and `pg_env` fixtures, and so every in-process app and `picus serve` built on
-# them -- goes through a real PgBouncer (tests/support/pgbouncer.py) running the shipped
+# them -- goes through a real PgBouncer (devtools/pgbouncer.py) running the shipped
 # deploy/pgbouncer/pgbouncer.ini in transaction pooling, with the driver's named statement
 # cache off as the stack sets it. `pg_url` stays direct: migrations and the tests' own
 # inspection connections reach PostgreSQL itself, as `picus db upgrade` does in the stack.

@@ -7,7 +7,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.support.servers import PICUS, LiveServer, free_port
+from devtools.paths import PICUS
+from devtools.servers import LiveServer, free_port
 
 
 def _picus(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.support.servers import LiveServer
+from devtools.servers import LiveServer
 
 
 def test_picus_serve_answers_the_api_over_tcp(live_server: LiveServer) -> None:

@@ -7,9 +7,9 @@ import pytest
 from httpx import Response
 from starlette.testclient import TestClient
 
+from devtools.json_values import same_json_value
 from picus.config import Settings
 from tests.api.helpers import assert_problem
-from tests.support.json_values import same_json_value
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 

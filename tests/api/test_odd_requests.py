@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.servers import LiveServer
 from tests.conftest import Keys
 from tests.support.raw_http import RawResponse, chunked, exchange, request
-from tests.support.servers import LiveServer
 
 
 def _problem(response: RawResponse, status: int) -> dict[str, object]:

@@ -16,8 +16,8 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
+from devtools.servers import LiveServer
 from tests.ops.support import sample
-from tests.support.servers import LiveServer
 
 STALLED = 24
 ITEMS = 60_000  # about 13 MB of list: far more than the socket buffers hold

@@ -10,10 +10,10 @@ from pytest_postgresql.executors import PostgreSQLExecutor
 from sqlalchemy.engine import URL
 from starlette.testclient import TestClient
 
+from devtools.servers import free_port
 from picus.app import create_app
 from picus.config import load_settings
 from tests.api.helpers import assert_problem
-from tests.support.servers import free_port
 
 QUICK = 5.0  # seconds: "answered within a few seconds"
 

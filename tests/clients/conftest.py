@@ -6,7 +6,7 @@ import httpx
 import pytest
 from picus_client import Client
 
-from tests.support.servers import LiveServer
+from devtools.servers import LiveServer
 
 
 @pytest.fixture

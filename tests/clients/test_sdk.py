@@ -29,9 +29,9 @@ from picus_client.api.items import (
 from picus_client.models import Change, ChangeOp, Created, Item, Problem
 from picus_client.types import Response
 
+from devtools.json_values import same_json_value
+from devtools.servers import LiveServer
 from picus.apikeys import new_key
-from tests.support.json_values import same_json_value
-from tests.support.servers import LiveServer
 
 EXERCISED = {
     create_item,

@@ -15,7 +15,8 @@ import pytest
 import yaml
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
-from tests.support.servers import REPO, LiveServer
+from devtools.paths import REPO
+from devtools.servers import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"

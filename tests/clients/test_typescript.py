@@ -22,7 +22,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Route, sync_playwright
 
-from tests.support.servers import REPO, LiveServer
+from devtools.paths import REPO
+from devtools.servers import LiveServer
 
 TS = REPO / "clients" / "typescript"
 TS_BIN = TS / "node_modules" / ".bin"

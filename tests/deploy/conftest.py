@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from tests.deploy.compose import service_environment
-from tests.deploy.nginx import Nginx, nginx_binary, render_templates
-from tests.support.pgbouncer import pgbouncer_binary
-from tests.support.servers import LiveServer, free_port
+from devtools.nginx import Nginx, nginx_binary, nginx_environment, render_templates
+from devtools.pgbouncer import pgbouncer_binary
+from devtools.servers import LiveServer, free_port
 
 NginxFactory = Callable[..., Nginx]
 
@@ -42,19 +41,6 @@ def nginx_installed() -> None:
 def pgbouncer_installed() -> None:
     """PgBouncer is on this machine (or the test skips/fails as documented above)."""
     _require("pgbouncer", pgbouncer_binary() is not None, "pgbouncer")
-
-
-def nginx_environment(listen_port: int, upstream_port: int, **overrides: str) -> dict[str, str]:
-    """The nginx service's environment from docker-compose.yml, pointed at loopback ports."""
-    environment = service_environment("nginx")
-    environment.update(
-        PICUS_LISTEN=f"127.0.0.1:{listen_port}",
-        PICUS_UPSTREAM=f"127.0.0.1:{upstream_port}",
-        PICUS_UPSTREAM_PARAMS="",  # `resolve` is for a DNS name, and needs nginx >= 1.27.3
-        PICUS_RESOLVER="127.0.0.1",  # never asked: the upstream is an address
-    )
-    environment.update(overrides)
-    return environment
 
 
 def start_nginx(environment: dict[str, str], prefix: Path, port: int) -> Nginx:

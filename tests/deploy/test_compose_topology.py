@@ -16,19 +16,19 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from tests.deploy.compose import (
+from devtools.compose import (
     COMPOSE_FILE,
-    REPO,
     TLS_OVERLAY,
     resolved_config,
     service_environment,
 )
-from tests.deploy.nginx import (
+from devtools.nginx import (
     ENVSUBST_FILTER,
     GLOBAL_DIRECTIVES,
     render_templates,
     template_variables,
 )
+from devtools.paths import REPO
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_?KEY", re.IGNORECASE)
 HEALTHY_CONDITIONS = {"service_healthy", "service_completed_successfully"}

@@ -16,7 +16,6 @@ settings: each test fails without the piece of the template it names.
 """
 
 import json
-import os
 import socket
 import ssl
 import subprocess
@@ -31,12 +30,12 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
-from soak.processes import children
+from devtools.nginx import Nginx
+from devtools.processes import children, deleted_open_file_bytes
+from devtools.servers import LiveServer, free_port
 from tests.api.helpers import assert_problem
 from tests.deploy.conftest import NginxFactory
-from tests.deploy.nginx import Nginx
 from tests.support.raw_http import read_response
-from tests.support.servers import LiveServer, free_port
 
 SPOOL_LIMIT = 1024 * 1024  # bytes Nginx may hold in temporary files for stalled readers
 
@@ -144,13 +143,7 @@ def _spooled_bytes(nginx: Nginx) -> int:
     temp = nginx.prefix / "temp"
     total = sum(path.stat().st_size for path in temp.rglob("*") if path.is_file())
     for worker in children(nginx.process.pid):
-        for fd in Path(f"/proc/{worker}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-                if target.startswith(str(temp)) and target.endswith("(deleted)"):
-                    total += fd.stat().st_size
-            except OSError:
-                continue
+        total += deleted_open_file_bytes(worker, temp)
     return total
 
 

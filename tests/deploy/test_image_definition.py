@@ -8,15 +8,14 @@ promises: reproducible dependencies, a non-root user, a liveness probe, and the 
 import json
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from devtools.paths import REPO
 from picus import cli
 
-REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "requirements.txt"
 
 

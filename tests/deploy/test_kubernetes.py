@@ -15,7 +15,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from tests.deploy.compose import REPO, service_environment
+from devtools.compose import service_environment
+from devtools.paths import REPO
 
 MANIFESTS = REPO / "deploy" / "kubernetes"
 PINNED_OR_RELEASED = re.compile(

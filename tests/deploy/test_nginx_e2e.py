@@ -17,11 +17,11 @@ from typing import ClassVar
 import httpx
 import pytest
 
+from devtools.compose import service_environment
+from devtools.nginx import Nginx
+from devtools.servers import LiveServer, free_port
 from tests.api.helpers import assert_problem
-from tests.deploy.compose import service_environment
 from tests.deploy.conftest import NginxFactory
-from tests.deploy.nginx import Nginx
-from tests.support.servers import LiveServer, free_port
 
 MAX_BODY_BYTES = int(service_environment("nginx")["PICUS_MAX_BODY_BYTES"])
 GENERATED_REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # Nginx's $request_id

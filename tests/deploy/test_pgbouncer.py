@@ -22,13 +22,13 @@ import pytest
 from sqlalchemy.engine import URL
 from starlette.testclient import TestClient
 
+from devtools.pgbouncer import PgBouncer, shipped_settings
+from devtools.servers import LiveServer
 from picus.app import create_app
 from picus.config import load_settings
 from tests.api.helpers import assert_problem
 from tests.deploy.forwarder import Forwarder
 from tests.support.database import empty_database
-from tests.support.pgbouncer import PgBouncer, shipped_settings
-from tests.support.servers import LiveServer
 
 QUICK = 5.0  # seconds: the contract's "a quick 503" (as in tests/api/test_unavailable.py)
 THREADS = 8

@@ -17,8 +17,9 @@ import pytest
 import yaml
 from sqlalchemy.engine import URL
 
-from tests.deploy.compose import REPO, resolved_config
-from tests.support.pgbouncer import PgBouncer, pgbouncer_binary, shipped_settings
+from devtools.compose import resolved_config
+from devtools.paths import REPO
+from devtools.pgbouncer import PgBouncer, pgbouncer_binary, shipped_settings
 
 IMAGE_DIR = REPO / "deploy" / "pgbouncer"
 ENTRYPOINT = IMAGE_DIR / "entrypoint.sh"

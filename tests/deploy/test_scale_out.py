@@ -25,16 +25,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
+from devtools.nginx import Nginx, nginx_environment, render_templates, with_upstream_servers
+from devtools.pgbouncer import PgBouncer
+from devtools.servers import LiveServer, free_port
 from soak.faults import Fault
 from soak.judge import judge
 from soak.ledger import Ledger
 from soak.load import LoadClient, LoadSettings, discover
 from soak.outcomes import Recorder
 from soak.verify import verify
-from tests.deploy.conftest import nginx_environment
-from tests.deploy.nginx import Nginx, render_templates, with_upstream_servers
-from tests.support.pgbouncer import PgBouncer
-from tests.support.servers import LiveServer, free_port
 
 REPLICAS = 3
 CLIENTS = 4

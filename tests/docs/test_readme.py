@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import REPO, LiveServer
+from devtools.paths import REPO
+from devtools.servers import LiveServer
 
 README = REPO / "README.md"
 COMMAND_TIMEOUT_S = 10.0

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import httpx
 
+from devtools.servers import LiveServer
 from picus.apikeys import new_key
-from tests.support.servers import LiveServer
 
 
 def test_a_server_reading_keys_from_a_secret_file_enforces_them(

@@ -16,8 +16,8 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
+from devtools.servers import LiveServer
 from tests.ops.support import sample
-from tests.support.servers import LiveServer
 from tests.support.sse import events, take_changes
 
 QUICK = {"PICUS_CHANGES_KEEPALIVE": "0.3", "PICUS_CHANGES_RETRY_MS": "500"}

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from anyio.abc import TaskGroup
 from sqlalchemy.engine import URL, Engine
 
+from devtools.servers import LiveServer
 from picus.config import load_settings
 from picus.documents import Document
 from picus.storage import PreconditionFailed
@@ -26,7 +27,6 @@ from picus.storage.engine import create_engine
 from picus.storage.idempotency import Creation, IdempotentCreates
 from picus.storage.items import ItemStore
 from picus.storage.tables import idempotency_keys, items
-from tests.support.servers import LiveServer
 
 T = TypeVar("T")
 TIMEOUT = 20.0

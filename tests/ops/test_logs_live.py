@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from devtools.servers import LiveServer
 from picus import __version__
 from tests.ops.support import access_lines, log_lines
-from tests.support.servers import LiveServer
 
 GET_ONE = "get_item"
 

@@ -10,11 +10,11 @@ import pytest
 from prometheus_client import REGISTRY
 from starlette.testclient import TestClient
 
+from devtools.servers import free_port
 from picus.app import create_app
 from picus.config import Settings, load_settings
 from picus.handlers.context import SERVICES_KEY
 from tests.ops.support import sample
-from tests.support.servers import free_port
 
 
 def value(name: str, **labels: str) -> float:

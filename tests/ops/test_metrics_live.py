@@ -9,8 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from devtools.processes import uvicorn_workers
+from devtools.servers import LiveServer
 from tests.ops.support import LIST_ONE, access_lines, log_lines, sample, scrape
-from tests.support.servers import LiveServer
 
 BATCH = 8
 MAX_BATCHES = 25  # bounds the loop: at most 200 requests
@@ -83,14 +84,7 @@ def _list_lines(log: Path) -> list[dict[str, object]]:
 
 def _workers(server: LiveServer) -> set[int]:
     """uvicorn's worker processes: the children of `picus serve` but its resource tracker."""
-    assert server.process is not None
-    pid = server.process.pid
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return {
-        int(child)
-        for child in children
-        if "resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes().decode()
-    }
+    return set(uvicorn_workers(server.pid))
 
 
 def test_a_killed_worker_leaves_no_stale_gauge(pg_env: dict[str, str], tmp_path: Path) -> None:

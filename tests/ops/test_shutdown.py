@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from devtools.servers import LiveServer
 from tests.ops.support import log_lines
-from tests.support.servers import LiveServer
 
 WAIT_S = 20.0
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from devtools.json_values import json_value, same_json_value
 from picus.storage import ItemNotFound, PreconditionFailed, UnstorableDocument
 from picus.storage.items import LIST_CHUNK_ITEMS, ItemStore
-from tests.support.json_values import json_value, same_json_value
 
 pytestmark = pytest.mark.anyio
 

@@ -1,15 +1,14 @@
 """Run `picus serve` for real, on a loopback port, the way an operator would.
 
-Used by tests that need a real server process (uvicorn, workers, signals, Nginx in front).
+Used by tests, bench and soak wherever a real server process is needed (uvicorn, workers,
+signals, Nginx in front).
 Processes are stopped by their own PID, never by name.
 """
 
 import os
 import shlex
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,8 +16,8 @@ from types import TracebackType
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
-PICUS = Path(sys.executable).with_name("picus")
+from devtools.paths import PICUS, REPO
+from devtools.processes import stop_process
 
 
 def free_port() -> int:
@@ -96,14 +95,7 @@ class LiveServer:
         """SIGTERM the server (by PID), wait for it, and return its exit status."""
         if self.process is None:
             return 0
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, timeout)
 
     def __enter__(self) -> "LiveServer":
         return self.start()

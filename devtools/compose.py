@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from devtools.paths import REPO
+
 COMPOSE_FILE = REPO / "docker-compose.yml"
 
 

@@ -21,7 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-REPO = Path(__file__).resolve().parents[2]
+from devtools.compose import service_environment
+from devtools.paths import REPO
+from devtools.processes import stop_process
+
 TEMPLATES = REPO / "nginx" / "templates"
 TEMPLATE = TEMPLATES / "default.conf.template"
 TEMPLATE_SUFFIX = ".template"
@@ -60,6 +63,19 @@ http {{
 def nginx_binary() -> str | None:
     """The nginx executable (Debian puts it in /usr/sbin, which may not be on PATH)."""
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def nginx_environment(listen_port: int, upstream_port: int, **overrides: str) -> dict[str, str]:
+    """The nginx service's environment from docker-compose.yml, pointed at loopback ports."""
+    environment = service_environment("nginx")
+    environment.update(
+        PICUS_LISTEN=f"127.0.0.1:{listen_port}",
+        PICUS_UPSTREAM=f"127.0.0.1:{upstream_port}",
+        PICUS_UPSTREAM_PARAMS="",  # `resolve` is for a DNS name, and needs nginx >= 1.27.3
+        PICUS_RESOLVER="127.0.0.1",  # never asked: the upstream is an address
+    )
+    environment.update(overrides)
+    return environment
 
 
 def template_files() -> list[Path]:
@@ -203,14 +219,9 @@ class Nginx:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Graceful stop (SIGQUIT to the master, by PID); SIGKILL if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGQUIT)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group this nginx leads
-            self.process.wait()
+        if self.process is not None:
+            # SIGKILL goes to the group this nginx leads (start_new_session): its workers too.
+            stop_process(self.process, timeout, signal.SIGQUIT, kill_group=True)
 
     def __enter__(self) -> "Nginx":
         return self.start()

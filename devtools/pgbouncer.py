@@ -12,7 +12,6 @@ import io
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -21,9 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from tests.support.servers import free_port
+from devtools.paths import REPO
+from devtools.processes import stop_process
+from devtools.servers import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 SHIPPED_INI = REPO / "deploy" / "pgbouncer" / "pgbouncer.ini"
 RUN_AS = "postgres"  # the user Debian's PgBouncer (and PostgreSQL) run as
 # The settings a loopback test changes; every other one is the shipped file's.
@@ -198,13 +198,8 @@ class PgBouncer:
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (immediate shutdown) by PID; SIGKILL if it hangs. The files are removed."""
         try:
-            if self.process is not None and self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
+            if self.process is not None:
+                stop_process(self.process, timeout)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
