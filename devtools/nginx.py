@@ -14,16 +14,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
 from devtools.compose import service_environment
 from devtools.paths import REPO
-from devtools.processes import stop_process
+from devtools.processes import stop_process, wait_until_listening
 
 TEMPLATES = REPO / "nginx" / "templates"
 TEMPLATE = TEMPLATES / "default.conf.template"
@@ -205,15 +203,13 @@ class Nginx:
                 stderr=stderr,
                 start_new_session=True,  # its own process group: master and workers
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.error_log.read_text(encoding='utf-8')}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
+        if wait_until_listening(
+            self.process,
+            self.port,
+            timeout,
+            lambda: f"nginx exited: {self.error_log.read_text(encoding='utf-8')}",
+        ):
+            return self
         self.stop()
         raise TimeoutError(f"nginx did not listen on port {self.port} within {timeout} s")
 

@@ -12,16 +12,14 @@ import io
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
 from devtools.paths import REPO
-from devtools.processes import stop_process
+from devtools.processes import stop_process, wait_until_listening
 from devtools.servers import free_port
 
 SHIPPED_INI = REPO / "deploy" / "pgbouncer" / "pgbouncer.ini"
@@ -169,15 +167,13 @@ class PgBouncer:
                 group=RUN_AS if as_root else None,
                 extra_groups=[] if as_root else None,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pgbouncer exited: {self.log_text()}{self.stderr_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
+        if wait_until_listening(
+            self.process,
+            self.port,
+            timeout,
+            lambda: f"pgbouncer exited: {self.log_text()}{self.stderr_text()}",
+        ):
+            return self
         self.stop()
         raise TimeoutError(f"pgbouncer did not listen on port {self.port} within {timeout} s")
 

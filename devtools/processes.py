@@ -6,7 +6,10 @@ descendants.
 
 import os
 import signal
+import socket
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -114,6 +117,26 @@ def deleted_open_file_bytes(pid: int, under: Path) -> int:
         except OSError:
             continue
     return total
+
+
+def wait_until_listening(
+    process: subprocess.Popen[bytes], port: int, timeout: float, failed: Callable[[], str]
+) -> bool:
+    """Wait for `process` to accept TCP connections on 127.0.0.1:`port`.
+
+    True once it does, False after `timeout` s; raises RuntimeError(`failed()`) if the
+    process exits first.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(failed())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 def stop_process(
