@@ -17,11 +17,11 @@ import signal
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from devtools.compose import service_environment
 from devtools.paths import REPO
-from devtools.processes import stop_process, wait_until_listening
+from devtools.processes import Started, stop_process, wait_until_listening
 
 TEMPLATES = REPO / "nginx" / "templates"
 TEMPLATE = TEMPLATES / "default.conf.template"
@@ -135,7 +135,7 @@ def with_upstream_servers(site_conf: str, addresses: list[str]) -> str:
     return replaced
 
 
-class Nginx:
+class Nginx(Started):
     """A foreground nginx serving `site_conf` under `prefix`; a context manager."""
 
     def __init__(
@@ -192,7 +192,7 @@ class Nginx:
         if result.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{result.stderr}")
 
-    def start(self, timeout: float = 10.0) -> "Nginx":
+    def start(self, timeout: float = 10.0) -> Self:
         """Start nginx in the foreground (as the image does) and wait for its port."""
         self.check()
         # The template logs requests to /dev/stdout (the container's log): here, a file.
@@ -218,14 +218,3 @@ class Nginx:
         if self.process is not None:
             # SIGKILL goes to the group this nginx leads (start_new_session): its workers too.
             stop_process(self.process, timeout, signal.SIGQUIT, kill_group=True)
-
-    def __enter__(self) -> "Nginx":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -16,10 +16,10 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from devtools.paths import REPO
-from devtools.processes import stop_process, wait_until_listening
+from devtools.processes import Started, stop_process, wait_until_listening
 from devtools.servers import free_port
 
 SHIPPED_INI = REPO / "deploy" / "pgbouncer" / "pgbouncer.ini"
@@ -89,7 +89,7 @@ def _with_address(definition: str, host: str, port: int) -> str:
     return " ".join(f"{key}={value}" for key, value in pairs.items())
 
 
-class PgBouncer:
+class PgBouncer(Started):
     """PgBouncer on 127.0.0.1 in front of a PostgreSQL; a context manager."""
 
     def __init__(
@@ -145,7 +145,7 @@ class PgBouncer:
             for path in (self.workdir, *self.workdir.iterdir()):
                 os.chown(path, account.pw_uid, account.pw_gid)
 
-    def start(self, timeout: float = 10.0) -> "PgBouncer":
+    def start(self, timeout: float = 10.0) -> Self:
         """Start PgBouncer in the foreground and wait until it listens."""
         binary = pgbouncer_binary()
         if binary is None:
@@ -198,14 +198,3 @@ class PgBouncer:
                 stop_process(self.process, timeout)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> "PgBouncer":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

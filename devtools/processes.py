@@ -11,6 +11,8 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 import psutil
 
@@ -160,3 +162,25 @@ def stop_process(
                 process.kill()
             process.wait()
     return process.returncode
+
+
+class Started:
+    """A process runner used as `with Runner(...) as running:`: started on entry, stopped
+    by its PID on exit, whatever happened inside."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> object:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

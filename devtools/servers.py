@@ -12,12 +12,12 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 import httpx
 
 from devtools.paths import PICUS, REPO
-from devtools.processes import stop_process
+from devtools.processes import Started, stop_process
 
 
 def free_port() -> int:
@@ -43,7 +43,7 @@ def wait_until_serving(
     raise TimeoutError(f"nothing answered at {url} within {timeout} s")
 
 
-class LiveServer:
+class LiveServer(Started):
     """`picus serve` in a subprocess; a context manager that starts and stops it."""
 
     def __init__(
@@ -67,7 +67,7 @@ class LiveServer:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "LiveServer":
+    def start(self) -> Self:
         """Start the server and wait until /healthz answers."""
         if self.command:
             command = shlex.split(self.command.format(port=self.port, workers=self.workers))
@@ -96,14 +96,3 @@ class LiveServer:
         if self.process is None:
             return 0
         return stop_process(self.process, timeout)
-
-    def __enter__(self) -> "LiveServer":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

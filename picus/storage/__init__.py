@@ -1,19 +1,4 @@
-"""Storage: SQLAlchemy Core tables, queries and the engine. Knows SQL, nothing of HTTP."""
+"""Storage: SQLAlchemy Core tables and statements, run on PostgreSQL (asyncpg) or SQLite.
 
-from picus.errors import (
-    IdempotencyKeyBusy,
-    IdempotencyKeyReused,
-    ItemNotFound,
-    PreconditionFailed,
-    StorageUnavailable,
-    UnstorableDocument,
-)
-
-__all__ = [
-    "IdempotencyKeyBusy",
-    "IdempotencyKeyReused",
-    "ItemNotFound",
-    "PreconditionFailed",
-    "StorageUnavailable",
-    "UnstorableDocument",
-]
+Knows SQL, nothing of HTTP. The errors it raises live in picus.errors.
+"""

@@ -9,12 +9,13 @@ import contextlib
 import selectors
 import socket
 import threading
-from types import TracebackType
+from typing import Self
 
+from devtools.processes import Started
 from devtools.servers import free_port
 
 
-class Forwarder:
+class Forwarder(Started):
     """127.0.0.1:`port` -> 127.0.0.1:`target_port`, in one background thread."""
 
     def __init__(self, target_port: int, port: int | None = None) -> None:
@@ -23,7 +24,7 @@ class Forwarder:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
-    def start(self) -> "Forwarder":
+    def start(self) -> Self:
         listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
         listener.setblocking(False)
         self._stop.clear()
@@ -94,14 +95,3 @@ class Forwarder:
             pairs.pop(one, None)
             with contextlib.suppress(OSError):
                 one.close()
-
-    def __enter__(self) -> "Forwarder":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, Engine
 from devtools.servers import LiveServer
 from picus.config import load_settings
 from picus.documents import Document
-from picus.storage import PreconditionFailed
+from picus.errors import PreconditionFailed
 from picus.storage.database import Database, open_database
 from picus.storage.engine import create_engine
 from picus.storage.idempotency import Creation, IdempotentCreates

@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from picus.config import load_settings
 from picus.documents import parse_document
-from picus.storage import IdempotencyKeyReused
+from picus.errors import IdempotencyKeyReused
 from picus.storage.database import Database
 from picus.storage.idempotency import IdempotentCreates
 from picus.storage.items import ItemStore

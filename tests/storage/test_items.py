@@ -5,7 +5,7 @@ import json
 import pytest
 
 from devtools.json_values import json_value, same_json_value
-from picus.storage import ItemNotFound, PreconditionFailed, UnstorableDocument
+from picus.errors import ItemNotFound, PreconditionFailed, UnstorableDocument
 from picus.storage.items import LIST_CHUNK_ITEMS, ItemStore
 
 pytestmark = pytest.mark.anyio
