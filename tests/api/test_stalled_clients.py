@@ -5,7 +5,6 @@ stayed: 10 of them stopped the whole worker. The list is now read in short keyse
 and the connection goes back to the pool between two of them.
 """
 
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
@@ -18,6 +17,8 @@ from sqlalchemy.engine import URL
 
 from devtools.servers import LiveServer
 from tests.ops.support import sample
+from tests.support.database import picus_connections
+from tests.support.raw_http import stalled_list_reader
 
 STALLED = 24
 ITEMS = 60_000  # about 13 MB of list: far more than the socket buffers hold
@@ -40,33 +41,10 @@ def big_table_server(pg_url: URL, pg_env: dict[str, str], tmp_path: Path) -> Ite
         yield server
 
 
-def _stall(port: int) -> socket.socket:
-    """A client that asks for the whole list and then reads nothing."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.settimeout(5)
-    sock.connect(("127.0.0.1", port))
-    sock.sendall(b"GET /picus/list HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    return sock
-
-
 def _in_progress(server: LiveServer) -> float:
     value = sample(httpx.get(f"{server.url}/metrics").text, "picus_http_requests_in_progress")
     assert value is not None, "the gauge is exported"
     return value
-
-
-def _busy_connections(pg_url: URL) -> int:
-    """Picus's connections busy with a list's query (running it, or in its transaction)."""
-    dsn = pg_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'picus' "
-            "AND state <> 'idle' AND query ILIKE '%string_agg%'"
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def test_stalled_list_readers_hold_no_connection_and_block_nobody(
@@ -75,7 +53,7 @@ def test_stalled_list_readers_hold_no_connection_and_block_nobody(
     server = big_table_server
     with ExitStack() as stalled, httpx.Client(base_url=server.url, timeout=5) as client:
         for _ in range(STALLED):
-            stalled.enter_context(_stall(server.port))
+            stalled.enter_context(stalled_list_reader(server.port))
         time.sleep(1.0)  # every stalled list has started and filled its socket
         first = client.get("/picus/list", params={"limit": 1}).json()[0]["id"]
         for item_id in range(first, first + 20):
@@ -83,7 +61,8 @@ def test_stalled_list_readers_hold_no_connection_and_block_nobody(
             assert response.status_code == 200, response.text  # a held pool would be 503
         assert client.get("/healthz").status_code == 200
         assert client.post("/picus/put", json={"while": "stalled"}).status_code == 201
-        assert _busy_connections(pg_url) == 0
+        # None is busy with a list's query (running it, or held in its transaction).
+        assert picus_connections(pg_url, "state <> 'idle' AND query ILIKE '%string_agg%'") == 0
     # The clients have gone: their lists end, and the server serves as before.
     deadline = time.monotonic() + 10
     while _in_progress(server) > 1:  # the scrape itself is one

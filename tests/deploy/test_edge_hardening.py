@@ -35,7 +35,7 @@ from devtools.processes import children, deleted_open_file_bytes
 from devtools.servers import LiveServer, free_port
 from tests.api.helpers import assert_problem
 from tests.deploy.conftest import NginxFactory
-from tests.support.raw_http import read_response
+from tests.support.raw_http import read_response, stalled_list_reader
 
 SPOOL_LIMIT = 1024 * 1024  # bytes Nginx may hold in temporary files for stalled readers
 
@@ -147,16 +147,6 @@ def _spooled_bytes(nginx: Nginx) -> int:
     return total
 
 
-def _stall(port: int) -> socket.socket:
-    """A client that asks for the whole list and then reads nothing."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.settimeout(5)
-    sock.connect(("127.0.0.1", port))
-    sock.sendall(b"GET /picus/list HTTP/1.1\r\nHost: x\r\n\r\n")
-    return sock
-
-
 def test_a_list_nobody_reads_is_never_spooled_to_disk(
     big_table: dict[str, str], nginx_factory: NginxFactory, tmp_path: Path
 ) -> None:
@@ -164,7 +154,7 @@ def test_a_list_nobody_reads_is_never_spooled_to_disk(
         nginx = nginx_factory(app.port)
         with ExitStack() as stalled:
             for _ in range(STALLED):
-                stalled.enter_context(_stall(nginx.port))
+                stalled.enter_context(stalled_list_reader(nginx.port))
             time.sleep(2.0)  # what Nginx would spool, it has spooled by now (~13 MB each)
             spooled = _spooled_bytes(nginx)
             # Meanwhile others are served as usual.

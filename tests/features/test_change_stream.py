@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 
 from devtools.servers import LiveServer
 from tests.ops.support import sample
+from tests.support.database import picus_connections
 from tests.support.sse import events, take_changes
 
 QUICK = {"PICUS_CHANGES_KEEPALIVE": "0.3", "PICUS_CHANGES_RETRY_MS": "500"}
@@ -99,27 +100,14 @@ def test_one_listening_connection_per_worker_however_many_streams(
         try:
             assert all(response.status_code == 200 for response in opened)
             deadline = time.monotonic() + 10  # until both workers have started
-            while _activity(pg_url, "query ILIKE 'LISTEN%'") < 2:
+            while picus_connections(pg_url, "query ILIKE 'LISTEN%'") < 2:
                 assert time.monotonic() < deadline, "a worker is not listening"
                 time.sleep(0.2)
-            assert _activity(pg_url, "query ILIKE 'LISTEN%'") == 2
-            assert _activity(pg_url, "state <> 'idle'") == 0  # waiting streams hold none
+            assert picus_connections(pg_url, "query ILIKE 'LISTEN%'") == 2
+            assert picus_connections(pg_url, "state <> 'idle'") == 0  # waiting streams hold none
         finally:
             for stream in streams:
                 stream.__exit__(None, None, None)
-
-
-def _activity(pg_url: URL, condition: str) -> int:
-    """How many of Picus's connections to PostgreSQL meet `condition` now."""
-    dsn = pg_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            f"WHERE application_name = 'picus' AND {condition}"
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def test_a_client_that_leaves_is_forgotten(server: LiveServer) -> None:

@@ -67,3 +67,14 @@ def request(
 def chunked(*pieces: bytes) -> bytes:
     """`pieces` in chunked transfer coding, with the last chunk."""
     return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+
+
+def stalled_list_reader(port: int) -> socket.socket:
+    """A client that asks for the whole list and then reads nothing (a tiny receive
+    buffer, so the answer cannot hide in the socket's buffers). Close it when done."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(TIMEOUT)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /picus/list HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    return sock
